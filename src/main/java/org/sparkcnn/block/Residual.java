@@ -1,0 +1,69 @@
+package org.sparkcnn.block;
+
+import java.util.List;
+import org.sparkcnn.layer.Layer;
+import org.sparkcnn.tensor.Shapes;
+import org.sparkcnn.tensor.Tensor;
+
+/** h(x) = f(x) + s(x), where the shortcut s is the identity when none is given. */
+public final class Residual extends Container {
+    private final Layer body;
+    private final Layer shortcut;
+    private Tensor output;
+    private Tensor dInput;
+
+    public Residual(String name, Layer body, Layer shortcut) {
+        super(name, shortcut == null ? List.of(body) : List.of(body, shortcut));
+        this.body = body;
+        this.shortcut = shortcut;
+    }
+
+
+    @Override
+    protected String signature() {
+        return "Residual (" + (shortcut == null ? "identity" : "projection") + " shortcut)";
+    }
+
+    @Override
+    public int[] outputShape(int[] in) {
+        int[] f = body.outputShape(in);
+        int[] s = shortcut == null ? in : shortcut.outputShape(in);
+        if (!java.util.Arrays.equals(f, s)) {
+            throw error("branch output " + Shapes.str(f) + " and shortcut output " + Shapes.str(s) + " cannot be added");
+        }
+        return f;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        if (input == null || !x.sameShape(input)) {
+            outputShape(x.shape());
+        }
+        Tensor f = body.forward(x, training);
+        Tensor s = shortcut == null ? x : shortcut.forward(x, training);
+        output = Tensor.reuseLike(output, f);
+        final float[] a = f.data, b = s.data, y = output.data;
+        parallel.forRange(y.length, (i0, i1, w) -> {
+            for (int i = i0; i < i1; i++) {
+                y[i] = a[i] + b[i];
+            }
+        });
+        input = x;
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        requireGradShape(dy, output);
+        Tensor db = body.backward(dy);
+        Tensor ds = shortcut == null ? dy : shortcut.backward(dy);
+        dInput = Tensor.reuseLike(dInput, input);
+        final float[] a = db.data, b = ds.data, dx = dInput.data;
+        parallel.forRange(dx.length, (i0, i1, w) -> {
+            for (int i = i0; i < i1; i++) {
+                dx[i] = a[i] + b[i];
+            }
+        });
+        return dInput;
+    }
+}

@@ -1,0 +1,50 @@
+package org.sparkcnn.block;
+
+import java.util.Arrays;
+import java.util.List;
+import org.sparkcnn.layer.Layer;
+import org.sparkcnn.tensor.Tensor;
+
+/** Layers applied one after another; backward runs them in reverse. */
+public class Sequential extends Container {
+    public Sequential(String name, List<Layer> layers) {
+        super(name, layers);
+    }
+
+    public Sequential(String name, Layer... layers) {
+        this(name, Arrays.asList(layers));
+    }
+
+    @Override
+    protected String signature() {
+        return "Sequential of " + children.size();
+    }
+
+    @Override
+    public int[] outputShape(int[] in) {
+        int[] s = in;
+        for (Layer l : children) {
+            s = l.outputShape(s);
+        }
+        return s;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Tensor t = x;
+        for (Layer l : children) {
+            t = l.forward(t, training);
+        }
+        input = x;
+        return t;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        Tensor g = dy;
+        for (int i = children.size() - 1; i >= 0; i--) {
+            g = children.get(i).backward(g);
+        }
+        return g;
+    }
+}

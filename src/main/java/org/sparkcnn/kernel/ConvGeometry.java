@@ -1,0 +1,44 @@
+package org.sparkcnn.kernel;
+
+/** Everything a convolution kernel needs to know about one input shape. Immutable. */
+public final class ConvGeometry {
+    public final int inC, inH, inW, outC, kh, kw, sh, sw, dh, dw;
+    public final int padTop, padBottom, padLeft, padRight, outH, outW;
+
+    public ConvGeometry(int inC, int inH, int inW, int outC, int kh, int kw, int sh, int sw, int dh, int dw,
+                        int padTop, int padBottom, int padLeft, int padRight, int outH, int outW) {
+        this.inC = inC;
+        this.inH = inH;
+        this.inW = inW;
+        this.outC = outC;
+        this.kh = kh;
+        this.kw = kw;
+        this.sh = sh;
+        this.sw = sw;
+        this.dh = dh;
+        this.dw = dw;
+        this.padTop = padTop;
+        this.padBottom = padBottom;
+        this.padLeft = padLeft;
+        this.padRight = padRight;
+        this.outH = outH;
+        this.outW = outW;
+    }
+
+    /** Rows of the unfolded input (and columns of the weight matrix). */
+    public int patch() {
+        return inC * kh * kw;
+    }
+
+    /** A 1×1 convolution with stride 1 and no padding is a plain matrix multiply on the input. */
+    public boolean isPointwise() {
+        return kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padBottom == 0
+                && padLeft == 0 && padRight == 0;
+    }
+
+    public boolean sameAs(ConvGeometry o) {
+        return o != null && inC == o.inC && inH == o.inH && inW == o.inW && outC == o.outC && kh == o.kh
+                && kw == o.kw && sh == o.sh && sw == o.sw && dh == o.dh && dw == o.dw && padTop == o.padTop
+                && padBottom == o.padBottom && padLeft == o.padLeft && padRight == o.padRight;
+    }
+}

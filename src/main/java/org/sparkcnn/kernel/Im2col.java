@@ -1,0 +1,91 @@
+package org.sparkcnn.kernel;
+
+/**
+ * Unfolds one image into columns and folds columns back (the adjoint), for convolution as
+ * matrix multiply. Geometry comes from {@link ConvGeometry}; padding cells read as zero.
+ */
+public final class Im2col {
+    private Im2col() {
+    }
+
+    /** col[(c·kh + i)·kw + j][oy·Wo + ox] = x[c][oy·sh − padTop + i·dh][ox·sw − padLeft + j·dw]. */
+    public static void im2col(ConvGeometry g, float[] x, int xOff, float[] col) {
+        final int hw = g.outH * g.outW;
+        int row = 0;
+        for (int c = 0; c < g.inC; c++) {
+            int xc = xOff + c * g.inH * g.inW;
+            for (int i = 0; i < g.kh; i++) {
+                for (int j = 0; j < g.kw; j++, row++) {
+                    int base = row * hw;
+                    int dy = i * g.dh - g.padTop;
+                    int dx = j * g.dw - g.padLeft;
+                    for (int oy = 0; oy < g.outH; oy++) {
+                        int iy = oy * g.sh + dy;
+                        int o = base + oy * g.outW;
+                        if (iy < 0 || iy >= g.inH) {
+                            java.util.Arrays.fill(col, o, o + g.outW, 0f);
+                            continue;
+                        }
+                        int xr = xc + iy * g.inW;
+                        if (g.sw == 1) {
+                            // contiguous run: zero the clipped ends, copy the middle
+                            int lo = Math.max(0, -dx);
+                            int hi = Math.min(g.outW, g.inW - dx);
+                            if (hi < lo) {
+                                hi = lo;
+                            }
+                            java.util.Arrays.fill(col, o, o + lo, 0f);
+                            if (hi > lo) {
+                                System.arraycopy(x, xr + lo + dx, col, o + lo, hi - lo);
+                            }
+                            java.util.Arrays.fill(col, o + hi, o + g.outW, 0f);
+                        } else {
+                            for (int ox = 0; ox < g.outW; ox++) {
+                                int ix = ox * g.sw + dx;
+                                col[o + ox] = (ix >= 0 && ix < g.inW) ? x[xr + ix] : 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** dx[c][y][x] += every column entry that {@link #im2col} read from it; dx is not cleared. */
+    public static void col2im(ConvGeometry g, float[] col, float[] dx, int dxOff) {
+        final int hw = g.outH * g.outW;
+        int row = 0;
+        for (int c = 0; c < g.inC; c++) {
+            int xc = dxOff + c * g.inH * g.inW;
+            for (int i = 0; i < g.kh; i++) {
+                for (int j = 0; j < g.kw; j++, row++) {
+                    int base = row * hw;
+                    int dy = i * g.dh - g.padTop;
+                    int ddx = j * g.dw - g.padLeft;
+                    for (int oy = 0; oy < g.outH; oy++) {
+                        int iy = oy * g.sh + dy;
+                        if (iy < 0 || iy >= g.inH) {
+                            continue;
+                        }
+                        int o = base + oy * g.outW;
+                        int xr = xc + iy * g.inW;
+                        if (g.sw == 1) {
+                            int lo = Math.max(0, -ddx);
+                            int hi = Math.min(g.outW, g.inW - ddx);
+                            for (int ox = lo; ox < hi; ox++) {
+                                dx[xr + ox + ddx] += col[o + ox];
+                            }
+                        } else {
+                            for (int ox = 0; ox < g.outW; ox++) {
+                                int ix = ox * g.sw + ddx;
+                                if (ix >= 0 && ix < g.inW) {
+                                    dx[xr + ix] += col[o + ox];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package org.sparkcnn.kernel;
+
+/**
+ * Max and average pooling over NCHW planes, one plane per task. Windows are k×k at stride s
+ * over the input padded by p (floor mode); padded cells never win a max.
+ */
+public final class Pooling {
+    private Pooling() {
+    }
+
+    /** y = max over each window; argmax[o] = index in x of the first cell that won (NaN wins, as in PyTorch). */
+    public static void maxForward(Parallel par, float[] x, int planes, int h, int w, int kh, int kw, int sh, int sw,
+                                  int ph, int pw, int oh, int ow, float[] y, int[] argmax) {
+        par.forRange(planes, (start, end, worker) -> {
+            for (int pl = start; pl < end; pl++) {
+                int xo = pl * h * w;
+                int yo = pl * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
+                        float best = Float.NEGATIVE_INFINITY;
+                        int arg = xo + y0 * w + x0;
+                        for (int iy = y0; iy < y1; iy++) {
+                            int r = xo + iy * w;
+                            for (int ix = x0; ix < x1; ix++) {
+                                float v = x[r + ix];
+                                if (v > best || Float.isNaN(v)) {
+                                    best = v;
+                                    arg = r + ix;
+                                    if (Float.isNaN(v)) {
+                                        break;
+                                    }
+                                }
+                            }
+                            if (Float.isNaN(best)) {
+                                break;
+                            }
+                        }
+                        y[yo + oy * ow + ox] = best;
+                        argmax[yo + oy * ow + ox] = arg;
+                    }
+                }
+            }
+        });
+    }
+
+    /** dx = 0, then each dy goes to the input cell that won its window. */
+    public static void maxBackward(Parallel par, float[] dy, int[] argmax, int planes, int inPlane, int outPlane,
+                                   float[] dx) {
+        par.forRange(planes, (start, end, worker) -> {
+            java.util.Arrays.fill(dx, start * inPlane, end * inPlane, 0f);
+            for (int o = start * outPlane; o < end * outPlane; o++) {
+                dx[argmax[o]] += dy[o];
+            }
+        });
+    }
+
+    /**
+     * Divisor of one window as PyTorch defines it: with countIncludePad the window clipped to the
+     * padded input, else only the real cells it covers.
+     */
+    private static int divisor(int oy, int ox, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                               boolean countIncludePad) {
+        int hs = oy * sh - ph, ws = ox * sw - pw;
+        if (countIncludePad) {
+            return (Math.min(hs + kh, h + ph) - hs) * (Math.min(ws + kw, w + pw) - ws);
+        }
+        return (Math.min(hs + kh, h) - Math.max(hs, 0)) * (Math.min(ws + kw, w) - Math.max(ws, 0));
+    }
+
+    public static void avgForward(Parallel par, float[] x, int planes, int h, int w, int kh, int kw, int sh, int sw,
+                                  int ph, int pw, int oh, int ow, boolean countIncludePad, float[] y) {
+        par.forRange(planes, (start, end, worker) -> {
+            for (int pl = start; pl < end; pl++) {
+                int xo = pl * h * w;
+                int yo = pl * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
+                        float s = 0f;
+                        for (int iy = y0; iy < y1; iy++) {
+                            int r = xo + iy * w;
+                            for (int ix = x0; ix < x1; ix++) {
+                                s += x[r + ix];
+                            }
+                        }
+                        y[yo + oy * ow + ox] = s / divisor(oy, ox, h, w, kh, kw, sh, sw, ph, pw, countIncludePad);
+                    }
+                }
+            }
+        });
+    }
+
+    /** dx = 0, then each dy is spread evenly over the real cells of its window. */
+    public static void avgBackward(Parallel par, float[] dy, int planes, int h, int w, int kh, int kw, int sh, int sw,
+                                   int ph, int pw, int oh, int ow, boolean countIncludePad, float[] dx) {
+        par.forRange(planes, (start, end, worker) -> {
+            java.util.Arrays.fill(dx, start * h * w, end * h * w, 0f);
+            for (int pl = start; pl < end; pl++) {
+                int xo = pl * h * w;
+                int yo = pl * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
+                        float g = dy[yo + oy * ow + ox] / divisor(oy, ox, h, w, kh, kw, sh, sw, ph, pw, countIncludePad);
+                        for (int iy = y0; iy < y1; iy++) {
+                            int r = xo + iy * w;
+                            for (int ix = x0; ix < x1; ix++) {
+                                dx[r + ix] += g;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** y[plane] = mean of the plane. */
+    public static void globalAvgForward(Parallel par, float[] x, int planes, int size, float[] y) {
+        par.forRange(planes, (start, end, worker) -> {
+            for (int pl = start; pl < end; pl++) {
+                float s = 0f;
+                int o = pl * size;
+                for (int i = 0; i < size; i++) {
+                    s += x[o + i];
+                }
+                y[pl] = s / size;
+            }
+        });
+    }
+
+    public static void globalAvgBackward(Parallel par, float[] dy, int planes, int size, float[] dx) {
+        par.forRange(planes, (start, end, worker) -> {
+            for (int pl = start; pl < end; pl++) {
+                java.util.Arrays.fill(dx, pl * size, (pl + 1) * size, dy[pl] / size);
+            }
+        });
+    }
+}

@@ -1,0 +1,77 @@
+package org.sparkcnn.layer;
+
+import org.sparkcnn.kernel.Parallel;
+import org.sparkcnn.tensor.ShapeException;
+import org.sparkcnn.tensor.Shapes;
+import org.sparkcnn.tensor.Tensor;
+
+/** Name, path, thread pool and the shape checks every layer shares. */
+public abstract class AbstractLayer implements Layer {
+    private final String name;
+    private String path;
+    protected Parallel parallel = Parallel.defaultPool();
+    /** Input of the last forward call; backward needs it. */
+    protected Tensor input;
+
+    protected AbstractLayer(String name) {
+        this.name = name == null ? "" : name;
+        this.path = this.name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void setPath(String path) {
+        this.path = path;
+    }
+
+    @Override
+    public void setParallel(Parallel parallel) {
+        this.parallel = parallel;
+    }
+
+    /** e.g. {@code layer 'stage1.conv1' (Conv2d 3→16 3×3)}. */
+    public String describe() {
+        return "layer '" + (path.isEmpty() ? "?" : path) + "' (" + signature() + ")";
+    }
+
+    /** Type and attributes, shown in error messages. */
+    protected abstract String signature();
+
+    protected ShapeException error(String message) {
+        return new ShapeException(describe() + ": " + message);
+    }
+
+    /** Attribute checks at construction time. */
+    protected void require(boolean ok, String message) {
+        if (!ok) {
+            throw error(message);
+        }
+    }
+
+    protected int[] requireRank(int[] shape, int rank, String what) {
+        if (shape.length != rank) {
+            throw error("expects " + what + " of rank " + rank + ", got shape " + Shapes.str(shape));
+        }
+        for (int d : shape) {
+            if (d <= 0) {
+                throw error("got an empty or negative dimension in input shape " + Shapes.str(shape));
+            }
+        }
+        return shape;
+    }
+
+    /** Checks that dy has the shape the last forward produced, and that forward ran. */
+    protected void requireGradShape(Tensor dy, Tensor output) {
+        if (output == null || input == null) {
+            throw error("backward called before forward");
+        }
+        if (!dy.sameShape(output)) {
+            throw error("gradient of shape " + Shapes.str(dy.shape()) + " does not match the output shape "
+                    + Shapes.str(output.shape()));
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package org.sparkcnn.layer;
+
+import org.sparkcnn.tensor.Tensor;
+
+/** Element-wise activation of any shape; subclasses give the function and its derivative. */
+abstract class Activation extends AbstractLayer {
+    private Tensor output;
+    private Tensor dInput;
+
+    protected Activation(String name) {
+        super(name);
+    }
+
+    @Override
+    public int[] outputShape(int[] in) {
+        if (in.length < 1) {
+            throw error("expects a batch dimension, got a scalar shape");
+        }
+        return in.clone();
+    }
+
+    /** y[i] = f(x[i]) for i in [from, to). */
+    protected abstract void apply(float[] x, float[] y, int from, int to);
+
+    /** dx[i] = dy[i] · f'(x[i]), given x and y = f(x). */
+    protected abstract void derive(float[] x, float[] y, float[] dy, float[] dx, int from, int to);
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        output = Tensor.reuseLike(output, x);
+        final float[] xs = x.data, ys = output.data;
+        parallel.forRange(xs.length, (s, e, w) -> apply(xs, ys, s, e));
+        input = x;
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        requireGradShape(dy, output);
+        dInput = Tensor.reuseLike(dInput, dy);
+        final float[] xs = input.data, ys = output.data, g = dy.data, dx = dInput.data;
+        parallel.forRange(xs.length, (s, e, w) -> derive(xs, ys, g, dx, s, e));
+        return dInput;
+    }
+}

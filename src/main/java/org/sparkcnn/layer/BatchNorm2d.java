@@ -1,0 +1,214 @@
+package org.sparkcnn.layer;
+
+import java.util.List;
+import org.sparkcnn.tensor.Shapes;
+import org.sparkcnn.tensor.Tensor;
+
+/**
+ * Batch normalisation over N, H, W per channel. Training normalises with the batch mean and
+ * biased variance and updates running_var with the unbiased one:
+ * r ← (1 − momentum)·r + momentum·batch (PyTorch's rule). Evaluation uses the running statistics.
+ * Channel sums are taken in double, one channel per task, so results do not depend on threads.
+ */
+public final class BatchNorm2d extends AbstractLayer {
+    public final int channels;
+    public final float momentum;
+    public final float eps;
+    private final Param weight;
+    private final Param bias;
+    private final Buffer runningMean;
+    private final Buffer runningVar;
+    private final float[] invStd;
+    private Tensor output;
+    private Tensor xhat;
+    private Tensor dInput;
+    private boolean lastTraining;
+
+    public BatchNorm2d(String name, int channels, float momentum, float eps) {
+        super(name);
+        require(channels >= 1, "channel count must be at least 1, got " + channels);
+        require(momentum >= 0f && momentum <= 1f, "momentum must be in [0, 1], got " + momentum);
+        require(eps > 0f, "eps must be positive, got " + eps);
+        this.channels = channels;
+        this.momentum = momentum;
+        this.eps = eps;
+        weight = new Param("weight", channels);
+        bias = new Param("bias", channels);
+        runningMean = new Buffer("running_mean", channels);
+        runningVar = new Buffer("running_var", channels);
+        invStd = new float[channels];
+        weight.value.fill(1f);
+        runningVar.value.fill(1f);
+    }
+
+    public BatchNorm2d(String name, int channels) {
+        this(name, channels, 0.1f, 1e-5f);
+    }
+
+    public Param weight() {
+        return weight;
+    }
+
+    public Param bias() {
+        return bias;
+    }
+
+    public Buffer runningMean() {
+        return runningMean;
+    }
+
+    public Buffer runningVar() {
+        return runningVar;
+    }
+
+    @Override
+    protected String signature() {
+        return "BatchNorm2d " + channels;
+    }
+
+    @Override
+    public List<Param> params() {
+        return List.of(weight, bias);
+    }
+
+    @Override
+    public List<Buffer> buffers() {
+        return List.of(runningMean, runningVar);
+    }
+
+    @Override
+    public void init(java.util.random.RandomGenerator rng) {
+        weight.value.fill(1f);
+        bias.value.fill(0f);
+        runningMean.value.fill(0f);
+        runningVar.value.fill(1f);
+    }
+
+    @Override
+    public int[] outputShape(int[] in) {
+        requireRank(in, 4, "input [N, C, H, W]");
+        if (in[1] != channels) {
+            throw error("expects " + channels + " channels, got input shape " + Shapes.str(in));
+        }
+        return in.clone();
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        if (input == null || !x.sameShape(input)) {
+            outputShape(x.shape());
+        }
+        final int n = x.dim(0), plane = x.dim(2) * x.dim(3);
+        final int count = n * plane;
+        if (training && count < 2) {
+            throw error("needs more than one value per channel in training, got input shape " + Shapes.str(x.shape()));
+        }
+        output = Tensor.reuseLike(output, x);
+        final float[] xs = x.data, ys = output.data;
+        final float[] g = weight.value.data, b = bias.value.data, rm = runningMean.value.data, rv = runningVar.value.data;
+        final int cs = channels;
+        if (training) {
+            xhat = Tensor.reuseLike(xhat, x);
+            final float[] xh = xhat.data;
+            parallel.forRange(cs, (c0, c1, worker) -> {
+                for (int c = c0; c < c1; c++) {
+                    double sum = 0;
+                    for (int i = 0; i < n; i++) {
+                        int o = (i * cs + c) * plane;
+                        for (int j = 0; j < plane; j++) {
+                            sum += xs[o + j];
+                        }
+                    }
+                    double mean = sum / count;
+                    double sq = 0;
+                    for (int i = 0; i < n; i++) {
+                        int o = (i * cs + c) * plane;
+                        for (int j = 0; j < plane; j++) {
+                            double d = xs[o + j] - mean;
+                            sq += d * d;
+                        }
+                    }
+                    double var = sq / count;
+                    float is = (float) (1.0 / Math.sqrt(var + eps));
+                    float fm = (float) mean;
+                    invStd[c] = is;
+                    for (int i = 0; i < n; i++) {
+                        int o = (i * cs + c) * plane;
+                        for (int j = 0; j < plane; j++) {
+                            float h = (xs[o + j] - fm) * is;
+                            xh[o + j] = h;
+                            ys[o + j] = g[c] * h + b[c];
+                        }
+                    }
+                    rm[c] = (float) ((1 - momentum) * rm[c] + momentum * mean);
+                    rv[c] = (float) ((1 - momentum) * rv[c] + momentum * sq / (count - 1));
+                }
+            });
+        } else {
+            parallel.forRange(cs, (c0, c1, worker) -> {
+                for (int c = c0; c < c1; c++) {
+                    float is = (float) (1.0 / Math.sqrt((double) rv[c] + eps));
+                    invStd[c] = is;
+                    float scale = g[c] * is, shift = b[c] - rm[c] * scale;
+                    for (int i = 0; i < n; i++) {
+                        int o = (i * cs + c) * plane;
+                        for (int j = 0; j < plane; j++) {
+                            ys[o + j] = xs[o + j] * scale + shift;
+                        }
+                    }
+                }
+            });
+        }
+        lastTraining = training;
+        input = x;
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        requireGradShape(dy, output);
+        dInput = Tensor.reuseLike(dInput, input);
+        final int n = input.dim(0), plane = input.dim(2) * input.dim(3), cs = channels;
+        final int count = n * plane;
+        final float[] g = dy.data, dx = dInput.data, gamma = weight.value.data;
+        final float[] dgamma = weight.grad.data, dbeta = bias.grad.data;
+        final float[] xh = lastTraining ? xhat.data : null;
+        final float[] xs = input.data, rm = runningMean.value.data;
+        final boolean training = lastTraining;
+        parallel.forRange(cs, (c0, c1, worker) -> {
+            for (int c = c0; c < c1; c++) {
+                double sb = 0, sg = 0;
+                for (int i = 0; i < n; i++) {
+                    int o = (i * cs + c) * plane;
+                    for (int j = 0; j < plane; j++) {
+                        float h = training ? xh[o + j] : (xs[o + j] - rm[c]) * invStd[c];
+                        sb += g[o + j];
+                        sg += (double) g[o + j] * h;
+                    }
+                }
+                dbeta[c] = (float) sb;
+                dgamma[c] = (float) sg;
+                if (training) {
+                    // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
+                    float k = gamma[c] * invStd[c] / count;
+                    float fsb = (float) sb, fsg = (float) sg;
+                    for (int i = 0; i < n; i++) {
+                        int o = (i * cs + c) * plane;
+                        for (int j = 0; j < plane; j++) {
+                            dx[o + j] = k * (count * g[o + j] - fsb - xh[o + j] * fsg);
+                        }
+                    }
+                } else {
+                    float k = gamma[c] * invStd[c];
+                    for (int i = 0; i < n; i++) {
+                        int o = (i * cs + c) * plane;
+                        for (int j = 0; j < plane; j++) {
+                            dx[o + j] = k * g[o + j];
+                        }
+                    }
+                }
+            }
+        });
+        return dInput;
+    }
+}

@@ -1,0 +1,42 @@
+package org.sparkcnn.layer;
+
+import org.sparkcnn.kernel.Pooling;
+import org.sparkcnn.tensor.Tensor;
+
+/** Mean over each channel's plane: [N, C, H, W] → [N, C]. */
+public final class GlobalAvgPool extends AbstractLayer {
+    private Tensor output;
+    private Tensor dInput;
+
+    public GlobalAvgPool(String name) {
+        super(name);
+    }
+
+    @Override
+    protected String signature() {
+        return "GlobalAvgPool";
+    }
+
+    @Override
+    public int[] outputShape(int[] in) {
+        requireRank(in, 4, "input [N, C, H, W]");
+        return new int[] {in[0], in[1]};
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        int[] out = outputShape(x.shape());
+        output = Tensor.reuse(output, out);
+        Pooling.globalAvgForward(parallel, x.data, out[0] * out[1], x.dim(2) * x.dim(3), output.data);
+        input = x;
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        requireGradShape(dy, output);
+        dInput = Tensor.reuseLike(dInput, input);
+        Pooling.globalAvgBackward(parallel, dy.data, output.size(), input.dim(2) * input.dim(3), dInput.data);
+        return dInput;
+    }
+}

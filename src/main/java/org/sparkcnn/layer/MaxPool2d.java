@@ -1,0 +1,42 @@
+package org.sparkcnn.layer;
+
+import org.sparkcnn.kernel.Pooling;
+import org.sparkcnn.tensor.Tensor;
+
+/** Max pooling; backward sends each error to the cell that won its window (the first on ties). */
+public final class MaxPool2d extends Pool2d {
+    private int[] argmax = new int[0];
+
+    public MaxPool2d(String name, int kh, int kw, int sh, int sw, int ph, int pw) {
+        super(name, kh, kw, sh, sw, ph, pw);
+    }
+
+    public MaxPool2d(String name, int k, int stride, int pad) {
+        this(name, k, k, stride, stride, pad, pad);
+    }
+
+    @Override
+    protected String signature() {
+        return "MaxPool2d " + window();
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        prepare(x);
+        if (argmax.length != output.size()) {
+            argmax = new int[output.size()];
+        }
+        Pooling.maxForward(parallel, x.data, x.dim(0) * x.dim(1), x.dim(2), x.dim(3), kh, kw, sh, sw, ph, pw,
+                output.dim(2), output.dim(3), output.data, argmax);
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        requireGradShape(dy, output);
+        dInput = Tensor.reuseLike(dInput, input);
+        Pooling.maxBackward(parallel, dy.data, argmax, input.dim(0) * input.dim(1), input.dim(2) * input.dim(3),
+                output.dim(2) * output.dim(3), dInput.data);
+        return dInput;
+    }
+}

@@ -1,0 +1,77 @@
+package org.sparkcnn.layer;
+
+import org.sparkcnn.tensor.ShapeException;
+import org.sparkcnn.tensor.Shapes;
+import org.sparkcnn.tensor.Tensor;
+
+/**
+ * Softmax followed by cross-entropy, averaged over the batch. {@link #forward} returns the mean
+ * loss and counts correct argmax predictions; {@link #backward} gives d(mean loss)/d(logits) =
+ * (softmax − onehot)/N.
+ */
+public final class SoftmaxCrossEntropy {
+    private Tensor dLogits;
+    private int correct;
+    private boolean ready;
+
+    /** Checks labels before anything else: each in [0, classes). */
+    public float forward(Tensor logits, int[] labels) {
+        if (logits.rank() != 2) {
+            throw new ShapeException("loss 'softmax_cross_entropy': expects logits [N, classes], got shape "
+                    + Shapes.str(logits.shape()));
+        }
+        final int n = logits.dim(0), k = logits.dim(1);
+        if (labels.length != n) {
+            throw new ShapeException("loss 'softmax_cross_entropy': " + labels.length + " labels for a batch of " + n);
+        }
+        for (int i = 0; i < n; i++) {
+            if (labels[i] < 0 || labels[i] >= k) {
+                throw new ShapeException("loss 'softmax_cross_entropy': label " + labels[i] + " of sample " + i
+                        + " is outside [0, " + k + ")");
+            }
+        }
+        dLogits = Tensor.reuseLike(dLogits, logits);
+        final float[] z = logits.data, d = dLogits.data;
+        double total = 0;
+        int right = 0;
+        for (int i = 0; i < n; i++) {
+            int o = i * k;
+            float max = Float.NEGATIVE_INFINITY;
+            int arg = 0;
+            for (int j = 0; j < k; j++) {
+                if (z[o + j] > max) {
+                    max = z[o + j];
+                    arg = j;
+                }
+            }
+            if (arg == labels[i]) {
+                right++;
+            }
+            double sum = 0;
+            for (int j = 0; j < k; j++) {
+                sum += Math.exp(z[o + j] - max);
+            }
+            double logSum = Math.log(sum);
+            total += logSum - (z[o + labels[i]] - max);
+            for (int j = 0; j < k; j++) {
+                double p = Math.exp(z[o + j] - max - logSum);
+                d[o + j] = (float) ((p - (j == labels[i] ? 1.0 : 0.0)) / n);
+            }
+        }
+        correct = right;
+        ready = true;
+        return (float) (total / n);
+    }
+
+    /** Number of samples whose largest logit is the label, in the last forward. */
+    public int correct() {
+        return correct;
+    }
+
+    public Tensor backward() {
+        if (!ready) {
+            throw new IllegalStateException("loss 'softmax_cross_entropy': backward called before forward");
+        }
+        return dLogits;
+    }
+}

@@ -1,0 +1,206 @@
+package org.sparkcnn.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.sparkcnn.block.Container;
+import org.sparkcnn.kernel.Parallel;
+import org.sparkcnn.layer.Buffer;
+import org.sparkcnn.layer.Layer;
+import org.sparkcnn.layer.Param;
+import org.sparkcnn.layer.SoftmaxCrossEntropy;
+import org.sparkcnn.tensor.ShapeException;
+import org.sparkcnn.tensor.Shapes;
+import org.sparkcnn.tensor.Tensor;
+
+/**
+ * A classifier: a layer tree from [N, C, H, W] images to [N, classes] logits, trained with
+ * softmax cross-entropy. Parameters are named by their path ({@code stage1.block0.conv1.weight})
+ * and reachable together as one flat vector, gradients as another, in a fixed order.
+ */
+public final class Network {
+    private final String name;
+    private final Layer root;
+    private final int[] inputShape;
+    private final int classes;
+    private final Map<String, Param> params = new LinkedHashMap<>();
+    private final Map<String, Buffer> buffers = new LinkedHashMap<>();
+    private final int numParameters;
+    private final SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy();
+    private Tensor logits;
+    private float lastLoss;
+
+    /** {@code inputShape} is one image, {C, H, W}. */
+    public Network(String name, Layer root, int[] inputShape) {
+        this.name = name;
+        this.root = root;
+        this.inputShape = inputShape.clone();
+        root.setPath(root.name());
+        int[] probe = new int[inputShape.length + 1];
+        probe[0] = 1;
+        System.arraycopy(inputShape, 0, probe, 1, inputShape.length);
+        int[] out = root.outputShape(probe);
+        if (out.length != 2) {
+            throw new ShapeException("model '" + name + "' ends in shape " + Shapes.str(out)
+                    + " for input " + Shapes.str(probe) + ": expected [N, classes]");
+        }
+        this.classes = out[1];
+        collect(root, "");
+        int n = 0;
+        for (Param p : params.values()) {
+            n += p.value.size();
+        }
+        this.numParameters = n;
+    }
+
+    private void collect(Layer layer, String prefix) {
+        String path = Container.join(prefix, layer.name());
+        for (Param p : layer.params()) {
+            String key = Container.join(path, p.name);
+            if (params.put(key, p) != null) {
+                throw new IllegalArgumentException("model '" + name + "': two parameters are named " + key);
+            }
+        }
+        for (Buffer b : layer.buffers()) {
+            buffers.put(Container.join(path, b.name), b);
+        }
+        for (Layer c : layer.children()) {
+            collect(c, path);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Layer root() {
+        return root;
+    }
+
+    /** One image: {C, H, W}. */
+    public int[] inputShape() {
+        return inputShape.clone();
+    }
+
+    public int classes() {
+        return classes;
+    }
+
+    /** Parameters by qualified name, in flat-vector order. */
+    public Map<String, Param> params() {
+        return Collections.unmodifiableMap(params);
+    }
+
+    public Map<String, Buffer> buffers() {
+        return Collections.unmodifiableMap(buffers);
+    }
+
+    public List<Param> paramList() {
+        return new ArrayList<>(params.values());
+    }
+
+    public int numParameters() {
+        return numParameters;
+    }
+
+    /** Draws every parameter from one seeded generator, in parameter order. */
+    public Network init(long seed) {
+        root.init(new SplittableRandom(seed));
+        return this;
+    }
+
+    public Network setParallel(Parallel parallel) {
+        root.setParallel(parallel);
+        return this;
+    }
+
+    /** Logits for a batch [N, C, H, W]; the returned tensor is reused by the next call. */
+    public Tensor forward(Tensor x, boolean training) {
+        checkInput(x);
+        logits = root.forward(x, training);
+        return logits;
+    }
+
+    private void checkInput(Tensor x) {
+        boolean ok = x.rank() == inputShape.length + 1 && x.dim(0) >= 1;
+        for (int i = 0; ok && i < inputShape.length; i++) {
+            ok = x.dim(i + 1) == inputShape[i];
+        }
+        if (!ok) {
+            int[] want = new int[inputShape.length + 1];
+            want[0] = -1;
+            System.arraycopy(inputShape, 0, want, 1, inputShape.length);
+            throw new ShapeException("model '" + name + "': input of shape " + Shapes.str(x.shape())
+                    + " does not match [N, " + Shapes.str(inputShape).substring(1));
+        }
+    }
+
+    /** Forward in training mode, then mean softmax cross-entropy against {@code labels}. */
+    public float forwardLoss(Tensor x, int[] labels) {
+        checkInput(x);
+        if (labels.length != x.dim(0)) {
+            throw new ShapeException("model '" + name + "': " + labels.length + " labels for a batch of " + x.dim(0));
+        }
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new ShapeException("model '" + name + "': label " + labels[i] + " of sample " + i
+                        + " is outside [0, " + classes + ")");
+            }
+        }
+        logits = root.forward(x, true);
+        lastLoss = loss.forward(logits, labels);
+        return lastLoss;
+    }
+
+    /** Correct predictions in the last {@link #forwardLoss}. */
+    public int lastCorrect() {
+        return loss.correct();
+    }
+
+    /** Fills every parameter's gradient from the last {@link #forwardLoss}. */
+    public void backward() {
+        root.backward(loss.backward());
+    }
+
+    public void getParameters(float[] dst) {
+        copyOut(true, dst);
+    }
+
+    public void getGradients(float[] dst) {
+        copyOut(false, dst);
+    }
+
+    public float[] parameterVector() {
+        float[] v = new float[numParameters];
+        getParameters(v);
+        return v;
+    }
+
+    public void setParameters(float[] src) {
+        if (src.length != numParameters) {
+            throw new IllegalArgumentException("model '" + name + "' has " + numParameters
+                    + " parameters, got a vector of " + src.length);
+        }
+        int o = 0;
+        for (Param p : params.values()) {
+            System.arraycopy(src, o, p.value.data, 0, p.value.size());
+            o += p.value.size();
+        }
+    }
+
+    private void copyOut(boolean values, float[] dst) {
+        if (dst.length != numParameters) {
+            throw new IllegalArgumentException("model '" + name + "' has " + numParameters
+                    + " parameters, got a vector of " + dst.length);
+        }
+        int o = 0;
+        for (Param p : params.values()) {
+            Tensor t = values ? p.value : p.grad;
+            System.arraycopy(t.data, 0, dst, o, t.size());
+            o += t.size();
+        }
+    }
+}

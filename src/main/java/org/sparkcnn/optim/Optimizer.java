@@ -1,0 +1,20 @@
+package org.sparkcnn.optim;
+
+import java.util.List;
+import org.sparkcnn.layer.Param;
+
+/**
+ * Updates parameters from their gradients. State (momentum, moments) is kept per parameter in
+ * the order of the list, allocated on the first step; {@link #state()} exposes it as flat
+ * arrays so trainers can save or average it.
+ */
+public interface Optimizer {
+    /** One update with learning rate {@code lr}. */
+    void step(List<Param> params, double lr);
+
+    /** Per-parameter state arrays, in parameter order (empty before the first step). */
+    List<float[]> state();
+
+    /** Forgets all state, as a fresh optimiser. */
+    void reset();
+}

@@ -1,0 +1,62 @@
+package org.sparkcnn.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.sparkcnn.tensor.Tensor;
+
+class ModelZooTest {
+    @Test
+    void parameterCountsMatchModelsMd() {
+        assertEquals(61_706, ModelZoo.lenet5().numParameters());
+        assertEquals(3_274_634, ModelZoo.convnet().numParameters());
+        assertEquals(272_186, ModelZoo.resnet20().numParameters());
+        assertEquals(58_002, ModelZoo.inception().numParameters());
+    }
+
+    @Test
+    void everyModelMapsABatchToTenLogitsAndBack() {
+        for (String name : ModelZoo.NAMES) {
+            Network net = ModelZoo.build(name, 7);
+            Tensor x = new Tensor(3, 1, 28, 28);
+            SplittableRandom r = new SplittableRandom(1);
+            for (int i = 0; i < x.size(); i++) {
+                x.data[i] = (float) r.nextGaussian();
+            }
+            float loss = net.forwardLoss(x, new int[] {0, 4, 9});
+            assertTrue(Float.isFinite(loss) && loss > 0, name + " loss " + loss);
+            net.backward();
+            float[] g = new float[net.numParameters()];
+            net.getGradients(g);
+            double norm = 0;
+            for (float v : g) {
+                norm += v * v;
+            }
+            assertTrue(norm > 0 && Double.isFinite(norm), name + " gradient norm " + norm);
+            assertArrayEquals(new int[] {3, 10}, net.forward(x, false).shape());
+        }
+    }
+
+    @Test
+    void referenceParameterNamesAreUsed() {
+        assertTrue(ModelZoo.lenet5().params().containsKey("fc3.bias"));
+        Network r = ModelZoo.resnet20();
+        assertTrue(r.params().containsKey("stage2.block0.shortcut.conv.weight"), r.params().keySet().toString());
+        assertTrue(r.buffers().containsKey("stage1.block2.bn2.running_var"));
+        assertTrue(ModelZoo.inception().params().containsKey("inception1.c2.bn.weight"));
+    }
+
+    @Test
+    void flatVectorsRoundTrip() {
+        Network a = ModelZoo.build("lenet5", 1);
+        Network b = ModelZoo.build("lenet5", 2);
+        b.setParameters(a.parameterVector());
+        assertArrayEquals(a.parameterVector(), b.parameterVector());
+        assertThrows(IllegalArgumentException.class, () -> b.setParameters(new float[3]));
+        assertThrows(IllegalArgumentException.class, () -> ModelZoo.build("vgg", 1));
+    }
+}
