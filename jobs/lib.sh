@@ -10,9 +10,10 @@ ensure_built() {
   fi
 }
 
-# run_main CLASS ARGS...: JAVA_OPTS adds JVM options (default heap 4 GiB).
+# run_main CLASS ARGS...: JAVA_OPTS sets the heap and other JVM options (default 4 GiB).
+# The Vector API module is always added: kernel/Gemm needs it.
 run_main() {
   local cp="$ROOT/target/classes"
   if [ -s "$ROOT/target/classpath.txt" ]; then cp="$cp:$(cat "$ROOT/target/classpath.txt")"; fi
-  exec java ${JAVA_OPTS:--Xmx4g} -cp "$cp" "$@"
+  exec java ${JAVA_OPTS:--Xmx4g} --add-modules=jdk.incubator.vector -cp "$cp" "$@"
 }

@@ -1,77 +1,185 @@
 package org.sparkcnn.kernel;
 
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
- * Single-threaded row-major matrix multiply, C = A·B (+ C), on sub-matrices of flat arrays.
- * Callers parallelise over independent C blocks. The transposed forms copy the transposed
- * operand into per-thread scratch and use the same blocked A·B loop, so there is one hot loop.
+ * Single-threaded row-major matrix multiply C (+)= op(A)·op(B) on sub-matrices of flat arrays;
+ * callers parallelise over independent blocks of C. Goto-style: B is packed into panels NR
+ * columns wide and A into strips MR rows high (the packers read transposed operands directly),
+ * and a register-blocked MR×NR micro-kernel of vector FMAs does the arithmetic.
+ * <p>
+ * Every element of C is summed over k in the same order (KC blocks, ascending) whatever the
+ * sub-matrix a caller asks for, so splitting C across threads never changes a bit.
  */
 public final class Gemm {
-    private static final int KC = 128;
-    private static final int NC = 512;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    static final int MR = 6;
+    static final int NR = 2 * L;
+    private static final int KC = 256;
+    private static final int NC = 32 * NR;
+
+    private static final class Scratch {
+        final float[] a = new float[KC * MR];
+        final float[] b = new float[KC * NC];
+        final float[] tmp = new float[MR * NR];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private Gemm() {
     }
 
     /** C[m×n] (+)= A[m×k] · B[k×n]. */
-    public static void nn(int m, int n, int k,
-                          float[] a, int aOff, int lda,
-                          float[] b, int bOff, int ldb,
+    public static void nn(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                           float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(false, false, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    /** C[m×n] (+)= Aᵀ · B where A is stored k×m. */
+    public static void tn(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                          float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(true, false, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    /** C[m×n] (+)= A · Bᵀ where B is stored n×k. */
+    public static void nt(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                          float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(false, true, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    private static void gemm(boolean ta, boolean tb, int m, int n, int k, float[] a, int aOff, int lda,
+                             float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
         if (!accumulate) {
             for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+                Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             }
         }
-        for (int p0 = 0; p0 < k; p0 += KC) {
-            int p1 = Math.min(k, p0 + KC);
-            for (int j0 = 0; j0 < n; j0 += NC) {
-                int j1 = Math.min(n, j0 + NC);
-                for (int i = 0; i < m; i++) {
-                    rowUpdate(a, aOff + i * lda, b, bOff, ldb, c, cOff + i * ldc, p0, p1, j0, j1);
+        if (m == 0 || n == 0 || k == 0) {
+            return;
+        }
+        Scratch s = SCRATCH.get();
+        for (int j0 = 0; j0 < n; j0 += NC) {
+            int nb = Math.min(NC, n - j0);
+            int panels = (nb + NR - 1) / NR;
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kb = Math.min(KC, k - p0);
+                packB(tb, b, bOff, ldb, p0, kb, j0, nb, s.b);
+                for (int i0 = 0; i0 < m; i0 += MR) {
+                    int mb = Math.min(MR, m - i0);
+                    packA(ta, a, aOff, lda, i0, mb, p0, kb, s.a);
+                    for (int q = 0; q < panels; q++) {
+                        int jq = j0 + q * NR;
+                        int w = Math.min(NR, n - jq);
+                        if (mb == MR && w == NR) {
+                            micro(kb, s.a, s.b, q * kb * NR, c, cOff + i0 * ldc + jq, ldc);
+                        } else {
+                            // Edge block: same arithmetic into a zeroed tile, then add its valid part.
+                            Arrays.fill(s.tmp, 0f);
+                            micro(kb, s.a, s.b, q * kb * NR, s.tmp, 0, NR);
+                            for (int ii = 0; ii < mb; ii++) {
+                                int co = cOff + (i0 + ii) * ldc + jq;
+                                for (int jj = 0; jj < w; jj++) {
+                                    c[co + jj] += s.tmp[ii * NR + jj];
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
     }
 
-    // c[j] += sum_p a[p] * b[p][j] for p in [p0,p1), j in [j0,j1); four rows of B per pass.
-    private static void rowUpdate(float[] a, int ai, float[] b, int bOff, int ldb,
-                                  float[] c, int ci, int p0, int p1, int j0, int j1) {
-        int p = p0;
-        for (; p + 3 < p1; p += 4) {
-            float a0 = a[ai + p], a1 = a[ai + p + 1], a2 = a[ai + p + 2], a3 = a[ai + p + 3];
-            int b0 = bOff + p * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-            for (int j = j0; j < j1; j++) {
-                c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
-            }
-        }
-        for (; p < p1; p++) {
-            float a0 = a[ai + p];
-            int b0 = bOff + p * ldb;
-            for (int j = j0; j < j1; j++) {
-                c[ci + j] += a0 * b[b0 + j];
+    /** bp[q][p][0..NR) = op(B)[p0+p][j0 + q·NR + ·], zero beyond column n. */
+    private static void packB(boolean tb, float[] b, int bOff, int ldb, int p0, int kb, int j0, int nb, float[] bp) {
+        int panels = (nb + NR - 1) / NR;
+        for (int q = 0; q < panels; q++) {
+            int w = Math.min(NR, nb - q * NR);
+            int base = q * kb * NR;
+            int jq = j0 + q * NR;
+            if (!tb) {
+                for (int p = 0; p < kb; p++) {
+                    int dst = base + p * NR;
+                    System.arraycopy(b, bOff + (p0 + p) * ldb + jq, bp, dst, w);
+                    if (w < NR) {
+                        Arrays.fill(bp, dst + w, dst + NR, 0f);
+                    }
+                }
+            } else {
+                if (w < NR) {
+                    Arrays.fill(bp, base, base + kb * NR, 0f);
+                }
+                for (int jj = 0; jj < w; jj++) {
+                    int src = bOff + (jq + jj) * ldb + p0;
+                    for (int p = 0; p < kb; p++) {
+                        bp[base + p * NR + jj] = b[src + p];
+                    }
+                }
             }
         }
     }
 
-    /** C[m×n] (+)= Aᵀ · B where A is stored k×m. */
-    public static void tn(int m, int n, int k,
-                          float[] a, int aOff, int lda,
-                          float[] b, int bOff, int ldb,
-                          float[] c, int cOff, int ldc, boolean accumulate) {
-        float[] at = scratch(m * k);
-        transpose(k, m, a, aOff, lda, at, 0, k);
-        nn(m, n, k, at, 0, k, b, bOff, ldb, c, cOff, ldc, accumulate);
+    /** ap[p][0..MR) = op(A)[i0 + ·][p0 + p], zero beyond row m. */
+    private static void packA(boolean ta, float[] a, int aOff, int lda, int i0, int mb, int p0, int kb, float[] ap) {
+        if (mb < MR) {
+            Arrays.fill(ap, 0, kb * MR, 0f);
+        }
+        if (!ta) {
+            for (int ii = 0; ii < mb; ii++) {
+                int src = aOff + (i0 + ii) * lda + p0;
+                for (int p = 0; p < kb; p++) {
+                    ap[p * MR + ii] = a[src + p];
+                }
+            }
+        } else {
+            for (int p = 0; p < kb; p++) {
+                System.arraycopy(a, aOff + (p0 + p) * lda + i0, ap, p * MR, mb);
+            }
+        }
     }
 
-    /** C[m×n] (+)= A · Bᵀ where B is stored n×k. */
-    public static void nt(int m, int n, int k,
-                          float[] a, int aOff, int lda,
-                          float[] b, int bOff, int ldb,
-                          float[] c, int cOff, int ldc, boolean accumulate) {
-        float[] bt = scratch(k * n);
-        transpose(n, k, b, bOff, ldb, bt, 0, n);
-        nn(m, n, k, a, aOff, lda, bt, 0, n, c, cOff, ldc, accumulate);
+    /** C[MR×NR] += Ap[kb×MR]ᵀ-strip · Bp panel, twelve vector accumulators. */
+    private static void micro(int kb, float[] ap, float[] bp, int bo, float[] c, int co, int ldc) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int p = 0; p < kb; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            int ai = p * MR;
+            FloatVector x = FloatVector.broadcast(S, ap[ai]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        addTo(c, co, c00, c01);
+        addTo(c, co + ldc, c10, c11);
+        addTo(c, co + 2 * ldc, c20, c21);
+        addTo(c, co + 3 * ldc, c30, c31);
+        addTo(c, co + 4 * ldc, c40, c41);
+        addTo(c, co + 5 * ldc, c50, c51);
+    }
+
+    private static void addTo(float[] c, int o, FloatVector v0, FloatVector v1) {
+        FloatVector.fromArray(S, c, o).add(v0).intoArray(c, o);
+        FloatVector.fromArray(S, c, o + L).add(v1).intoArray(c, o + L);
     }
 
     /** dst[cols×rows] = src[rows×cols]ᵀ, in tiles so both sides stay in cache. */
@@ -89,14 +197,5 @@ public final class Gemm {
                 }
             }
         }
-    }
-
-    // Per-thread scratch that only grows, so steady state allocates nothing.
-    private static float[] scratch(int size) {
-        float[][] holder = SCRATCH.get();
-        if (holder[0].length < size) {
-            holder[0] = new float[size];
-        }
-        return holder[0];
     }
 }
