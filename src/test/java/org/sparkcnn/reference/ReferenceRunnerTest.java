@@ -89,6 +89,40 @@ class ReferenceRunnerTest {
                 "max abs error 0.49999");
     }
 
+    /**
+     * Every float tensor of every case matters: perturbing it, input or expected, makes the case
+     * fail. A tensor the runner loaded but never compared would survive this.
+     */
+    @Test
+    void perturbingAnyTensorOfAnyCaseFails(@TempDir Path tmp) throws IOException {
+        List<String> survived = new ArrayList<>();
+        for (Path src : ReferenceRunner.findCases(List.of(cases()))) {
+            Path dir = copyCase(src.getFileName().toString(), tmp);
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".npy")).sorted()::iterator) {
+                    byte[] orig = Files.readAllBytes(f);
+                    if (Npy.parse(orig, f.toString()).floats == null) {
+                        continue;
+                    }
+                    byte[] b = orig.clone();
+                    int at = 10 + ((b[8] & 0xff) | (b[9] & 0xff) << 8);
+                    ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+                    // Every value, unevenly: one value may not matter (behind a ReLU) and a
+                    // constant shift can cancel (softmax, batch norm).
+                    for (int i = 0, o = at; o < b.length; i++, o += 4) {
+                        buf.putFloat(o, buf.getFloat(o) + 1000f * (1 + i % 3));
+                    }
+                    Files.write(f, b);
+                    if (run(dir).passed()) {
+                        survived.add(dir.getFileName() + "/" + f.getFileName());
+                    }
+                    Files.write(f, orig);
+                }
+            }
+        }
+        assertTrue(survived.isEmpty(), "cases still pass with these files perturbed: " + survived);
+    }
+
     @Test
     void aDifferenceWithinToleranceStillPasses(@TempDir Path tmp) throws IOException {
         Path dir = copyCase("relu", tmp);
@@ -147,6 +181,9 @@ class ReferenceRunnerTest {
         Path shape = copyCase("linear", tmp);
         editJson(shape, "\"shape\": [\n    6\n   ]", "\"shape\": [\n    7\n   ]");
         assertFails(run(shape), "case.json says shape [7]");
+        Path pad = copyCase("conv2d_same_5x5", tmp);
+        editJson(pad, "\"padding\": [\n   2,\n   2\n  ]", "\"padding\": [1, 1]");
+        assertFails(run(pad), "attribute 'padding' [1, 1] disagrees with mode 'same'");
         Path none = tmp.resolve("empty");
         Files.createDirectories(none);
         Files.writeString(none.resolve("case.json.txt"), "{}");
