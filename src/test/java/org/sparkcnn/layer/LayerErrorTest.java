@@ -123,6 +123,11 @@ class LayerErrorTest {
         rejectsGradient(fc, "net.fc", t(2, 8), t(3, 3), "[3, 3]", "[2, 3]");
         Flatten flat = new Flatten("flatten");
         rejectsInput(flat, "net.flatten", t(2, 3, 2), t(6), "rank 1");
+        // A view of the very array Flatten saw last time shares its data but not its shape.
+        Tensor x = t(2, 3, 2);
+        rejects(flat, "net.flatten", x, true, () -> flat.forward(x.view(12), true), "rank 1");
+        // ...and a valid view of it must get its own output shape, not the cached one.
+        assertArrayEquals(new int[] {4, 3}, flat.forward(x.view(4, 3), true).shape());
     }
 
     @Test
