@@ -31,6 +31,9 @@ public class Sequential extends Container {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
+        if (input == null || !x.sameShape(input)) {
+            outputShape(x.shape()); // a late child must not reject x after earlier ones changed state
+        }
         Tensor t = x;
         for (Layer l : children) {
             t = l.forward(t, training);

@@ -27,6 +27,9 @@ abstract class Activation extends AbstractLayer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
+        if (output == null || !x.sameShape(output)) {
+            outputShape(x.shape());
+        }
         output = Tensor.reuseLike(output, x);
         final float[] xs = x.data, ys = output.data;
         parallel.forRange(xs.length, (s, e, w) -> apply(xs, ys, s, e));

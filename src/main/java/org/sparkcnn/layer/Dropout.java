@@ -56,6 +56,9 @@ public final class Dropout extends AbstractLayer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
+        if (input == null || !x.sameShape(input)) {
+            outputShape(x.shape());
+        }
         input = x;
         lastTraining = training && p > 0f;
         if (!lastTraining) {

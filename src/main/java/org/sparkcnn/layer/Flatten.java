@@ -30,7 +30,7 @@ public final class Flatten extends AbstractLayer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
-        if (output == null || output.data != x.data) {
+        if (output == null || output.data != x.data || !x.sameShape(input)) {
             output = x.view(outputShape(x.shape()));
         }
         input = x;

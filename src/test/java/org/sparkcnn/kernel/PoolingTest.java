@@ -1,0 +1,185 @@
+package org.sparkcnn.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.sparkcnn.tensor.Shapes;
+
+/**
+ * Max, average (padding counted or not, PyTorch's divisors) and global average pooling against
+ * naive loops over each window, forward and backward, on random and awkward shapes.
+ */
+class PoolingTest {
+    private static final Parallel ONE = new Parallel(1);
+    private static final Parallel THREE = new Parallel(3);
+
+    @AfterAll
+    static void closePool() {
+        THREE.close();
+    }
+
+    /** planes, H, W, kh, kw, sh, sw, ph, pw. */
+    private static int[][] shapes(SplittableRandom rng) {
+        int[][] s = new int[40][];
+        s[0] = new int[] {1, 1, 1, 1, 1, 1, 1, 0, 0};
+        s[1] = new int[] {3, 5, 7, 2, 2, 2, 2, 1, 1};   // odd sizes, stride 2, pad
+        s[2] = new int[] {2, 3, 3, 3, 3, 1, 1, 1, 1};   // Inception's 3×3/1/1
+        s[3] = new int[] {1, 4, 6, 3, 2, 1, 2, 1, 1};
+        for (int i = 4; i < s.length; ) {
+            int kh = 1 + rng.nextInt(4), kw = 1 + rng.nextInt(4);
+            int[] c = {1 + rng.nextInt(5), 1 + rng.nextInt(8), 1 + rng.nextInt(8), kh, kw, 1 + rng.nextInt(3),
+                1 + rng.nextInt(3), rng.nextInt(kh / 2 + 1), rng.nextInt(kw / 2 + 1)};
+            if (oh(c) >= 1 && ow(c) >= 1) {
+                s[i++] = c;
+            }
+        }
+        return s;
+    }
+
+    private static int oh(int[] c) {
+        return Shapes.windowOut(c[1], c[3], c[5], 1, c[7], c[7]);
+    }
+
+    private static int ow(int[] c) {
+        return Shapes.windowOut(c[2], c[4], c[6], 1, c[8], c[8]);
+    }
+
+    @Test
+    void maxMatchesNaive() {
+        SplittableRandom rng = new SplittableRandom(61);
+        for (int[] c : shapes(rng)) {
+            int pl = c[0], h = c[1], w = c[2], oh = oh(c), ow = ow(c);
+            float[] x = ConvolutionTest.random(rng, pl * h * w);
+            float[] dy = ConvolutionTest.random(rng, pl * oh * ow);
+            float[] y = new float[pl * oh * ow], dx = new float[pl * h * w];
+            float[] refDx = new float[dx.length];
+            float[] refY = new float[y.length];
+            for (int p = 0; p < pl; p++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        float best = Float.NEGATIVE_INFINITY;
+                        int arg = -1;
+                        for (int i = 0; i < c[3]; i++) {
+                            for (int j = 0; j < c[4]; j++) {
+                                int iy = oy * c[5] - c[7] + i, ix = ox * c[6] - c[8] + j;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < w && x[(p * h + iy) * w + ix] > best) {
+                                    best = x[(p * h + iy) * w + ix];
+                                    arg = (p * h + iy) * w + ix;
+                                }
+                            }
+                        }
+                        int o = (p * oh + oy) * ow + ox;
+                        refY[o] = best;
+                        refDx[arg] += dy[o];
+                    }
+                }
+            }
+            for (Parallel par : new Parallel[] {ONE, THREE}) {
+                int[] argmax = new int[y.length];
+                Pooling.maxForward(par, x, pl, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, y, argmax);
+                assertArrayEquals(refY, y, java.util.Arrays.toString(c));
+                java.util.Arrays.fill(dx, 99f);
+                Pooling.maxBackward(par, dy, argmax, pl, h * w, oh * ow, dx);
+                assertArrayEquals(refDx, dx, 1e-6f, java.util.Arrays.toString(c));
+            }
+        }
+    }
+
+    @Test
+    void maxTiesGoToTheFirstCellAndNaNWins() {
+        float[] x = {1, 1, 1, 1, 2, Float.NaN, 2, 0, 3};
+        float[] y = new float[4];
+        int[] arg = new int[4];
+        Pooling.maxForward(ONE, x, 1, 3, 3, 2, 2, 1, 1, 0, 0, 2, 2, y, arg);
+        assertEquals(2f, y[0]);
+        assertEquals(4, arg[0]);
+        assertTrue(Float.isNaN(y[1]) && Float.isNaN(y[3]));
+        assertEquals(5, arg[1]);
+    }
+
+    @Test
+    void averageMatchesNaiveWithAndWithoutPadding() {
+        SplittableRandom rng = new SplittableRandom(62);
+        for (int[] c : shapes(rng)) {
+            for (boolean include : new boolean[] {true, false}) {
+                int pl = c[0], h = c[1], w = c[2], oh = oh(c), ow = ow(c);
+                float[] x = ConvolutionTest.random(rng, pl * h * w);
+                float[] dy = ConvolutionTest.random(rng, pl * oh * ow);
+                double[] refY = new double[pl * oh * ow], refDx = new double[pl * h * w];
+                for (int p = 0; p < pl; p++) {
+                    for (int oy = 0; oy < oh; oy++) {
+                        for (int ox = 0; ox < ow; ox++) {
+                            double s = 0;
+                            int real = 0, padded = 0;
+                            for (int i = 0; i < c[3]; i++) {
+                                for (int j = 0; j < c[4]; j++) {
+                                    int iy = oy * c[5] - c[7] + i, ix = ox * c[6] - c[8] + j;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                        s += x[(p * h + iy) * w + ix];
+                                        real++;
+                                    }
+                                    // PyTorch counts cells inside the padded input, not past it.
+                                    if (iy < h + c[7] && ix < w + c[8]) {
+                                        padded++;
+                                    }
+                                }
+                            }
+                            int div = include ? padded : real;
+                            int o = (p * oh + oy) * ow + ox;
+                            refY[o] = s / div;
+                            for (int i = 0; i < c[3]; i++) {
+                                for (int j = 0; j < c[4]; j++) {
+                                    int iy = oy * c[5] - c[7] + i, ix = ox * c[6] - c[8] + j;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                        refDx[(p * h + iy) * w + ix] += dy[o] / div;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                for (Parallel par : new Parallel[] {ONE, THREE}) {
+                    String what = java.util.Arrays.toString(c) + " include=" + include + " threads=" + par.threads();
+                    float[] y = new float[refY.length], dx = new float[refDx.length];
+                    Pooling.avgForward(par, x, pl, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, include, y);
+                    near(what + " y", refY, y);
+                    java.util.Arrays.fill(dx, 99f);
+                    Pooling.avgBackward(par, dy, pl, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, include, dx);
+                    near(what + " dx", refDx, dx);
+                }
+            }
+        }
+    }
+
+    @Test
+    void globalAverageMatchesNaive() {
+        SplittableRandom rng = new SplittableRandom(63);
+        for (int t = 0; t < 10; t++) {
+            int pl = 1 + rng.nextInt(6), size = 1 + rng.nextInt(50);
+            float[] x = ConvolutionTest.random(rng, pl * size), dy = ConvolutionTest.random(rng, pl);
+            double[] refY = new double[pl], refDx = new double[pl * size];
+            for (int p = 0; p < pl; p++) {
+                for (int i = 0; i < size; i++) {
+                    refY[p] += x[p * size + i] / (double) size;
+                    refDx[p * size + i] = dy[p] / (double) size;
+                }
+            }
+            float[] y = new float[pl], dx = new float[pl * size];
+            Pooling.globalAvgForward(THREE, x, pl, size, y);
+            Pooling.globalAvgBackward(THREE, dy, pl, size, dx);
+            near("global y", refY, y);
+            near("global dx", refDx, dx);
+        }
+    }
+
+    private static void near(String what, double[] ref, float[] got) {
+        for (int i = 0; i < ref.length; i++) {
+            assertTrue(Math.abs(got[i] - ref[i]) <= 1e-5 * (1 + Math.abs(ref[i])) + 1e-5,
+                    what + "[" + i + "] = " + got[i] + ", expected " + ref[i]);
+        }
+    }
+}
