@@ -77,7 +77,10 @@ public final class Conv2d extends AbstractLayer {
     @Override
     public void setParallel(org.sparkcnn.kernel.Parallel parallel) {
         super.setParallel(parallel);
-        conv = null;
+        if (conv != null) {
+            // keep the geometry so a backward after this call still works
+            conv = new Convolution(conv.geometry(), conv.batch(), parallel);
+        }
     }
 
     /** He-normal weights (std √(2/fan_in)), zero bias. */

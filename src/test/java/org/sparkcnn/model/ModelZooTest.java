@@ -51,6 +51,27 @@ class ModelZooTest {
     }
 
     @Test
+    void switchingThePoolBetweenForwardAndBackwardKeepsTheStep() {
+        Tensor x = new Tensor(2, 1, 28, 28);
+        for (int i = 0; i < x.size(); i++) {
+            x.data[i] = (i % 17) / 17f;
+        }
+        Network a = ModelZoo.build("lenet5", 5);
+        a.forwardLoss(x, new int[] {1, 2});
+        a.backward();
+        Network b = ModelZoo.build("lenet5", 5);
+        b.forwardLoss(x, new int[] {1, 2});
+        try (org.sparkcnn.kernel.Parallel one = new org.sparkcnn.kernel.Parallel(1)) {
+            b.setParallel(one);
+            b.backward();
+        }
+        float[] ga = new float[a.numParameters()], gb = new float[b.numParameters()];
+        a.getGradients(ga);
+        b.getGradients(gb);
+        assertArrayEquals(ga, gb);
+    }
+
+    @Test
     void flatVectorsRoundTrip() {
         Network a = ModelZoo.build("lenet5", 1);
         Network b = ModelZoo.build("lenet5", 2);
