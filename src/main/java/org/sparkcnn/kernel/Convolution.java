@@ -33,6 +33,15 @@ public final class Convolution {
         return batch;
     }
 
+    /** Image n as the right-hand matrix [patch × outH·outW]: x itself for a pointwise conv, else im2col. */
+    private float[] unfold(float[] x, int n, int worker) {
+        if (g.isPointwise()) {
+            return x;
+        }
+        Im2col.im2col(g, x, n * g.inC * g.inH * g.inW, col[worker]);
+        return col[worker];
+    }
+
     /** y[n] = W · unfold(x[n]) + b; W is outC × patch, bias may be null. */
     public void forward(float[] x, float[] w, float[] bias, float[] y) {
         final int inSize = g.inC * g.inH * g.inW;
@@ -41,16 +50,8 @@ public final class Convolution {
         final int patch = g.patch();
         parallel.forRange(batch, (start, end, worker) -> {
             for (int n = start; n < end; n++) {
-                float[] b;
-                int bOff;
-                if (g.isPointwise()) {
-                    b = x;
-                    bOff = n * inSize;
-                } else {
-                    b = col[worker];
-                    bOff = 0;
-                    Im2col.im2col(g, x, n * inSize, b);
-                }
+                float[] b = unfold(x, n, worker);
+                int bOff = g.isPointwise() ? n * inSize : 0;
                 int yOff = n * outSize;
                 if (bias != null) {
                     for (int k = 0; k < g.outC; k++) {
@@ -75,16 +76,8 @@ public final class Convolution {
         final int wSize = g.outC * patch;
         parallel.forRange(batch, (start, end, worker) -> {
             for (int n = start; n < end; n++) {
-                float[] b;
-                int bOff;
-                if (g.isPointwise()) {
-                    b = x;
-                    bOff = n * inSize;
-                } else {
-                    b = col[worker];
-                    bOff = 0;
-                    Im2col.im2col(g, x, n * inSize, b);
-                }
+                float[] b = unfold(x, n, worker);
+                int bOff = g.isPointwise() ? n * inSize : 0;
                 Gemm.nt(g.outC, patch, hw, dy, n * outSize, hw, b, bOff, hw, dwPerImage, n * wSize, patch, false);
                 if (dx == null) {
                     continue;
