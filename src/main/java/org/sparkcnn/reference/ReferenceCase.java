@@ -201,21 +201,14 @@ public final class ReferenceCase {
     }
 
     public double numberAttr(String key, Double def) {
-        if (!attrs.containsKey(key)) {
-            if (def == null) {
-                throw missing(key);
-            }
-            usedAttrs.add(key);
-            return def;
-        }
-        Object v = attr(key);
-        if (!(v instanceof Double)) {
-            throw new CaseException("attribute '" + key + "' must be a number, got " + v);
-        }
-        return (Double) v;
+        return typedAttr(key, def, Double.class, "a number");
     }
 
     public boolean boolAttr(String key, Boolean def) {
+        return typedAttr(key, def, Boolean.class, "true or false");
+    }
+
+    private <T> T typedAttr(String key, T def, Class<T> type, String what) {
         if (!attrs.containsKey(key)) {
             if (def == null) {
                 throw missing(key);
@@ -224,10 +217,10 @@ public final class ReferenceCase {
             return def;
         }
         Object v = attr(key);
-        if (!(v instanceof Boolean)) {
-            throw new CaseException("attribute '" + key + "' must be true or false, got " + v);
+        if (!type.isInstance(v)) {
+            throw new CaseException("attribute '" + key + "' must be " + what + ", got " + v);
         }
-        return (Boolean) v;
+        return type.cast(v);
     }
 
     /** A string attribute, or null when absent or JSON null. */
