@@ -54,13 +54,13 @@ class GradientCheckTest {
         }
 
         @Override
-        public Tensor forward(Tensor x, boolean training) {
+        protected Tensor forwardImpl(Tensor x, boolean training) {
             input = x;
             return inner.forward(x, training);
         }
 
         @Override
-        public Tensor backward(Tensor dy) {
+        protected Tensor backwardImpl(Tensor dy) {
             inner.backward(dy);
             int n = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3);
             int k = dy.dim(1), oh = dy.dim(2), ow = dy.dim(3), kh = inner.kh, kw = inner.kw;
@@ -141,12 +141,12 @@ class GradientCheckTest {
             }
 
             @Override
-            public Tensor forward(Tensor x, boolean training) {
+            protected Tensor forwardImpl(Tensor x, boolean training) {
                 return conv.forward(x, training);
             }
 
             @Override
-            public Tensor backward(Tensor dy) {
+            protected Tensor backwardImpl(Tensor dy) {
                 float[] stale = conv.bias().grad.data.clone();
                 Tensor dx = conv.backward(dy);
                 for (int i = 0; i < stale.length; i++) {

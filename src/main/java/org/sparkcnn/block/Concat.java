@@ -49,7 +49,7 @@ public class Concat extends Container {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         if (input == null || !x.sameShape(input)) {
             int[] out = outputShape(x.shape());
             output = Tensor.reuse(output, out);
@@ -73,7 +73,7 @@ public class Concat extends Container {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         final int n = output.dim(0), plane = output.dim(2) * output.dim(3), total = output.dim(1);
         dInput = Tensor.reuseLike(dInput, input);

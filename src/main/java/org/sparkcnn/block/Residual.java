@@ -35,7 +35,7 @@ public final class Residual extends Container {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         if (input == null || !x.sameShape(input)) {
             outputShape(x.shape());
         }
@@ -53,7 +53,7 @@ public final class Residual extends Container {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         Tensor db = body.backward(dy);
         Tensor ds = shortcut == null ? dy : shortcut.backward(dy);

@@ -30,7 +30,7 @@ public class Sequential extends Container {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         if (input == null || !x.sameShape(input)) {
             outputShape(x.shape()); // a late child must not reject x after earlier ones changed state
         }
@@ -43,7 +43,7 @@ public class Sequential extends Container {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         Tensor g = dy;
         for (int i = children.size() - 1; i >= 0; i--) {
             g = children.get(i).backward(g);

@@ -28,6 +28,40 @@ public abstract class AbstractLayer implements Layer {
         this.path = path;
     }
 
+    /** Runs {@link #forwardImpl}, timed when a {@link Profiler} is on and this is a leaf layer. */
+    @Override
+    public final Tensor forward(Tensor x, boolean training) {
+        Profiler p = Profiler.active();
+        if (p == null || !children().isEmpty()) {
+            return forwardImpl(x, training);
+        }
+        long t = System.nanoTime();
+        Tensor y = forwardImpl(x, training);
+        p.add(this, true, System.nanoTime() - t);
+        return y;
+    }
+
+    @Override
+    public final Tensor backward(Tensor dy) {
+        Profiler p = Profiler.active();
+        if (p == null || !children().isEmpty()) {
+            return backwardImpl(dy);
+        }
+        long t = System.nanoTime();
+        Tensor dx = backwardImpl(dy);
+        p.add(this, false, System.nanoTime() - t);
+        return dx;
+    }
+
+    protected abstract Tensor forwardImpl(Tensor x, boolean training);
+
+    protected abstract Tensor backwardImpl(Tensor dy);
+
+    /** Multiply-adds of one forward pass on this input shape (0 where not meaningful). */
+    public long forwardMacs(int[] inputShape) {
+        return 0;
+    }
+
     @Override
     public void setParallel(Parallel parallel) {
         this.parallel = parallel;

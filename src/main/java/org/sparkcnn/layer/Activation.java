@@ -26,7 +26,7 @@ abstract class Activation extends AbstractLayer {
     protected abstract void derive(float[] x, float[] y, float[] dy, float[] dx, int from, int to);
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         if (output == null || !x.sameShape(output)) {
             outputShape(x.shape());
         }
@@ -38,7 +38,7 @@ abstract class Activation extends AbstractLayer {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, dy);
         final float[] xs = input.data, ys = output.data, g = dy.data, dx = dInput.data;

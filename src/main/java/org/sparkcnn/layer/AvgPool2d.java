@@ -25,7 +25,7 @@ public final class AvgPool2d extends Pool2d {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         prepare(x);
         Pooling.avgForward(parallel, x.data, x.dim(0) * x.dim(1), x.dim(2), x.dim(3), kh, kw, sh, sw, ph, pw,
                 output.dim(2), output.dim(3), countIncludePad, output.data);
@@ -33,7 +33,7 @@ public final class AvgPool2d extends Pool2d {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
         Pooling.avgBackward(parallel, dy.data, input.dim(0) * input.dim(1), input.dim(2), input.dim(3), kh, kw, sh, sw,

@@ -94,7 +94,7 @@ public final class BatchNorm2d extends AbstractLayer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         if (input == null || !x.sameShape(input)) {
             outputShape(x.shape());
         }
@@ -165,7 +165,7 @@ public final class BatchNorm2d extends AbstractLayer {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
         final int n = input.dim(0), plane = input.dim(2) * input.dim(3), cs = channels;

@@ -114,13 +114,19 @@ public final class Conv2d extends AbstractLayer {
     }
 
     @Override
+    public long forwardMacs(int[] in) {
+        ConvGeometry g = geometry(in);
+        return (long) in[0] * outC * g.outH * g.outW * g.patch();
+    }
+
+    @Override
     public int[] outputShape(int[] in) {
         ConvGeometry g = geometry(in);
         return new int[] {in[0], outC, g.outH, g.outW};
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         int n = x.rank() == 4 ? x.dim(0) : -1;
         if (conv == null || conv.batch() != n || x.rank() != 4 || x.dim(1) != inC
                 || x.dim(2) != conv.geometry().inH || x.dim(3) != conv.geometry().inW) {
@@ -136,7 +142,7 @@ public final class Conv2d extends AbstractLayer {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
         conv.backward(input.data, weight.value.data, dy.data, dInput.data, weight.grad.data,

@@ -55,7 +55,7 @@ public final class Dropout extends AbstractLayer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         if (input == null || !x.sameShape(input)) {
             outputShape(x.shape());
         }
@@ -83,7 +83,7 @@ public final class Dropout extends AbstractLayer {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         if (!lastTraining) {
             requireGradShape(dy, input);
             return dy;

@@ -29,7 +29,7 @@ public final class Flatten extends AbstractLayer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         if (output == null || output.data != x.data || !x.sameShape(input)) {
             output = x.view(outputShape(x.shape()));
         }
@@ -38,7 +38,7 @@ public final class Flatten extends AbstractLayer {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         if (dInput == null || dInput.data != dy.data || !dInput.sameShape(input)) {
             dInput = dy.view(input.shape());

@@ -24,7 +24,7 @@ public final class GlobalAvgPool extends AbstractLayer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         int[] out = outputShape(x.shape());
         output = Tensor.reuse(output, out);
         Pooling.globalAvgForward(parallel, x.data, out[0] * out[1], x.dim(2) * x.dim(3), output.data);
@@ -33,7 +33,7 @@ public final class GlobalAvgPool extends AbstractLayer {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
         Pooling.globalAvgBackward(parallel, dy.data, output.size(), input.dim(2) * input.dim(3), dInput.data);

@@ -53,6 +53,11 @@ public final class Linear extends AbstractLayer {
     }
 
     @Override
+    public long forwardMacs(int[] s) {
+        return (long) s[0] * in * out;
+    }
+
+    @Override
     public int[] outputShape(int[] s) {
         requireRank(s, 2, "input [N, features] (add a Flatten before it)");
         if (s[1] != in) {
@@ -62,7 +67,7 @@ public final class Linear extends AbstractLayer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         if (input == null || !x.sameShape(input)) {
             output = Tensor.reuse(output, outputShape(x.shape()));
         }
@@ -79,7 +84,7 @@ public final class Linear extends AbstractLayer {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
         final int n = input.dim(0);

@@ -21,7 +21,7 @@ public final class MaxPool2d extends Pool2d {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    protected Tensor forwardImpl(Tensor x, boolean training) {
         prepare(x);
         if (argmax.length != output.size()) {
             argmax = new int[output.size()];
@@ -32,7 +32,7 @@ public final class MaxPool2d extends Pool2d {
     }
 
     @Override
-    public Tensor backward(Tensor dy) {
+    protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
         Pooling.maxBackward(parallel, dy.data, argmax, input.dim(0) * input.dim(1), input.dim(2) * input.dim(3),
