@@ -30,12 +30,6 @@ public final class ConvGeometry {
         return inC * kh * kw;
     }
 
-    /** A 1×1 convolution with stride 1 and no padding is a plain matrix multiply on the input. */
-    public boolean isPointwise() {
-        return kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padBottom == 0
-                && padLeft == 0 && padRight == 0;
-    }
-
     public boolean sameAs(ConvGeometry o) {
         return o != null && inC == o.inC && inH == o.inH && inW == o.inW && outC == o.outC && kh == o.kh
                 && kw == o.kw && sh == o.sh && sw == o.sw && dh == o.dh && dw == o.dw && padTop == o.padTop

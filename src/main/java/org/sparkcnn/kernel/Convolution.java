@@ -1,28 +1,44 @@
 package org.sparkcnn.kernel;
 
 /**
- * Batched 2-D cross-correlation through im2col and {@link Gemm}, with per-worker scratch sized
- * once for one geometry and batch size. Work is split over images; the weight gradient is
- * summed per image and then over images in a fixed order, so results do not depend on the
- * number of threads.
+ * Batched 2-D cross-correlation as matrix products on groups of images. A group of G images is
+ * unfolded into one column matrix COL [patch × G·outH·outW] (images side by side), G chosen so
+ * that COL fits in a core's L2 cache; the threads take whole groups:
+ * <pre>
+ *   forward  Yᵗ  = W · COL                 then scattered to NCHW (+ bias)
+ *   weights  dW  = Σ_groups dYᵗ · COLᵀ      one partial per group, summed in group order
+ *   input    dX  = col2im(Wᵀ · dYᵗ)        the full correlation of dY with the rotated kernel
+ * </pre>
+ * Groups do not depend on the thread count and every sum runs in a fixed order, so neither do
+ * the results. Scratch is allocated once per geometry and batch size.
  */
 public final class Convolution {
+    /** Target size of one group's column matrix: well inside a 1–2 MiB L2 with the packed GEMM panels. */
+    private static final long GROUP_BYTES = 512 * 1024;
+
     private final ConvGeometry g;
     private final int batch;
     private final Parallel parallel;
+    private final int hw, patch, inSize, outSize, group, groups;
     private final float[][] col;
-    private final float[][] dcol;
-    private final float[] dwPerImage;
+    private final float[][] yt;
+    private final float[] dwPerGroup;
 
     public Convolution(ConvGeometry g, int batch, Parallel parallel) {
         this.g = g;
         this.batch = batch;
         this.parallel = parallel;
-        int workers = Math.min(parallel.threads(), Math.max(1, batch));
-        int colSize = g.isPointwise() ? 0 : g.patch() * g.outH * g.outW;
-        this.col = new float[workers][colSize];
-        this.dcol = new float[workers][colSize];
-        this.dwPerImage = new float[batch * g.outC * g.patch()];
+        this.hw = g.outH * g.outW;
+        this.patch = g.patch();
+        this.inSize = g.inC * g.inH * g.inW;
+        this.outSize = g.outC * hw;
+        this.group = (int) Math.max(1, Math.min(batch, GROUP_BYTES / (4L * patch * hw)));
+        this.groups = (batch + group - 1) / group;
+        int workers = Math.min(parallel.threads(), groups);
+        int cols = group * hw;
+        this.col = new float[workers][patch * cols];
+        this.yt = new float[workers][g.outC * cols];
+        this.dwPerGroup = groups > 1 ? new float[groups * g.outC * patch] : null;
     }
 
     public ConvGeometry geometry() {
@@ -33,85 +49,91 @@ public final class Convolution {
         return batch;
     }
 
-    /** Image n as the right-hand matrix [patch × outH·outW]: x itself for a pointwise conv, else im2col. */
-    private float[] unfold(float[] x, int n, int worker) {
-        if (g.isPointwise()) {
-            return x;
-        }
-        Im2col.im2col(g, x, n * g.inC * g.inH * g.inW, col[worker]);
-        return col[worker];
+    /** Images per group. */
+    public int group() {
+        return group;
     }
 
-    /** y[n] = W · unfold(x[n]) + b; W is outC × patch, bias may be null. */
+    private void unfold(float[] x, int n0, int count, float[] c) {
+        for (int i = 0; i < count; i++) {
+            Im2col.im2col(g, x, (n0 + i) * inSize, c, i * hw, count * hw);
+        }
+    }
+
+    /** y = W ⋆ x + b; W is outC × patch, bias may be null. */
     public void forward(float[] x, float[] w, float[] bias, float[] y) {
-        final int inSize = g.inC * g.inH * g.inW;
-        final int hw = g.outH * g.outW;
-        final int outSize = g.outC * hw;
-        final int patch = g.patch();
-        parallel.forRange(batch, (start, end, worker) -> {
-            for (int n = start; n < end; n++) {
-                float[] b = unfold(x, n, worker);
-                int bOff = g.isPointwise() ? n * inSize : 0;
-                int yOff = n * outSize;
-                if (bias != null) {
+        parallel.forRange(groups, (s, e, worker) -> {
+            float[] c = col[worker], t = yt[worker];
+            for (int gi = s; gi < e; gi++) {
+                int n0 = gi * group, count = Math.min(group, batch - n0), cols = count * hw;
+                unfold(x, n0, count, c);
+                Gemm.nn(g.outC, cols, patch, w, 0, patch, c, 0, cols, t, 0, cols, false);
+                for (int i = 0; i < count; i++) {
                     for (int k = 0; k < g.outC; k++) {
-                        java.util.Arrays.fill(y, yOff + k * hw, yOff + (k + 1) * hw, bias[k]);
+                        int src = k * cols + i * hw, dst = (n0 + i) * outSize + k * hw;
+                        if (bias == null) {
+                            System.arraycopy(t, src, y, dst, hw);
+                        } else {
+                            float b = bias[k];
+                            for (int j = 0; j < hw; j++) {
+                                y[dst + j] = t[src + j] + b;
+                            }
+                        }
                     }
                 }
-                Gemm.nn(g.outC, hw, patch, w, 0, patch, b, bOff, hw, y, yOff, hw, bias != null);
             }
         });
     }
 
     /**
-     * From dy: dx (may be null when the input needs no gradient), dw (overwritten) and db
-     * (overwritten, may be null). dx = foldᵀ(Wᵀ · dy[n]) — the full correlation of dy with the
-     * rotated kernel — dW = Σₙ dy[n] · unfold(x[n])ᵀ, db = Σ dy.
+     * From dy: dw (overwritten), db (overwritten, may be null) and dx (overwritten; null when the
+     * input needs no gradient, e.g. the first layer).
      */
     public void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
-        final int inSize = g.inC * g.inH * g.inW;
-        final int hw = g.outH * g.outW;
-        final int outSize = g.outC * hw;
-        final int patch = g.patch();
         final int wSize = g.outC * patch;
-        parallel.forRange(batch, (start, end, worker) -> {
-            for (int n = start; n < end; n++) {
-                float[] b = unfold(x, n, worker);
-                int bOff = g.isPointwise() ? n * inSize : 0;
-                Gemm.nt(g.outC, patch, hw, dy, n * outSize, hw, b, bOff, hw, dwPerImage, n * wSize, patch, false);
-                if (dx == null) {
-                    continue;
+        parallel.forRange(groups, (s, e, worker) -> {
+            float[] c = col[worker], t = yt[worker];
+            for (int gi = s; gi < e; gi++) {
+                int n0 = gi * group, count = Math.min(group, batch - n0), cols = count * hw;
+                for (int i = 0; i < count; i++) {
+                    for (int k = 0; k < g.outC; k++) {
+                        System.arraycopy(dy, (n0 + i) * outSize + k * hw, t, k * cols + i * hw, hw);
+                    }
                 }
-                if (g.isPointwise()) {
-                    Gemm.tn(g.inC, hw, g.outC, w, 0, patch, dy, n * outSize, hw, dx, n * inSize, hw, false);
-                } else {
-                    float[] dc = dcol[worker];
-                    Gemm.tn(patch, hw, g.outC, w, 0, patch, dy, n * outSize, hw, dc, 0, hw, false);
-                    java.util.Arrays.fill(dx, n * inSize, (n + 1) * inSize, 0f);
-                    Im2col.col2im(g, dc, dx, n * inSize);
+                unfold(x, n0, count, c);
+                float[] target = groups > 1 ? dwPerGroup : dw;
+                Gemm.nt(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, groups > 1 ? gi * wSize : 0, patch, false);
+                if (dx != null) {
+                    // the unfolded input is no longer needed: reuse it for dCOL
+                    Gemm.tn(patch, cols, g.outC, w, 0, patch, t, 0, cols, c, 0, cols, false);
+                    java.util.Arrays.fill(dx, n0 * inSize, (n0 + count) * inSize, 0f);
+                    for (int i = 0; i < count; i++) {
+                        Im2col.col2im(g, c, i * hw, cols, dx, (n0 + i) * inSize);
+                    }
                 }
             }
         });
-        parallel.forRange(wSize, (start, end, worker) -> {
-            for (int i = start; i < end; i++) {
-                float s = 0f;
-                for (int n = 0; n < batch; n++) {
-                    s += dwPerImage[n * wSize + i];
+        if (groups > 1) {
+            parallel.forRange(wSize, (s, e, worker) -> {
+                for (int i = s; i < e; i++) {
+                    float sum = 0f;
+                    for (int gi = 0; gi < groups; gi++) {
+                        sum += dwPerGroup[gi * wSize + i];
+                    }
+                    dw[i] = sum;
                 }
-                dw[i] = s;
-            }
-        });
+            });
+        }
         if (db != null) {
-            parallel.forRange(g.outC, (start, end, worker) -> {
-                for (int k = start; k < end; k++) {
-                    float s = 0f;
+            parallel.forRange(g.outC, (s, e, worker) -> {
+                for (int k = s; k < e; k++) {
+                    float sum = 0f;
                     for (int n = 0; n < batch; n++) {
-                        int o = n * outSize + k * hw;
-                        for (int i = 0; i < hw; i++) {
-                            s += dy[o + i];
+                        for (int i = n * outSize + k * hw, end = i + hw; i < end; i++) {
+                            sum += dy[i];
                         }
                     }
-                    db[k] = s;
+                    db[k] = sum;
                 }
             });
         }

@@ -20,9 +20,10 @@ public final class Gemm {
     static final int NR = 2 * L;
     private static final int KC = 256;
     private static final int NC = 32 * NR;
+    private static final int MC = 20 * MR;
 
     private static final class Scratch {
-        final float[] a = new float[KC * MR];
+        final float[] a = new float[KC * MC];
         final float[] b = new float[KC * NC];
         final float[] tmp = new float[MR * NR];
     }
@@ -67,22 +68,30 @@ public final class Gemm {
             for (int p0 = 0; p0 < k; p0 += KC) {
                 int kb = Math.min(KC, k - p0);
                 packB(tb, b, bOff, ldb, p0, kb, j0, nb, s.b);
-                for (int i0 = 0; i0 < m; i0 += MR) {
-                    int mb = Math.min(MR, m - i0);
-                    packA(ta, a, aOff, lda, i0, mb, p0, kb, s.a);
+                for (int i0 = 0; i0 < m; i0 += MC) {
+                    int mc = Math.min(MC, m - i0);
+                    int strips = (mc + MR - 1) / MR;
+                    for (int r = 0; r < strips; r++) {
+                        packA(ta, a, aOff, lda, i0 + r * MR, Math.min(MR, mc - r * MR), p0, kb, s.a, r * kb * MR);
+                    }
+                    // B micro-panel stays in L1 while the packed A block streams from L2.
                     for (int q = 0; q < panels; q++) {
                         int jq = j0 + q * NR;
                         int w = Math.min(NR, n - jq);
-                        if (mb == MR && w == NR) {
-                            micro(kb, s.a, s.b, q * kb * NR, c, cOff + i0 * ldc + jq, ldc);
-                        } else {
-                            // Edge block: same arithmetic into a zeroed tile, then add its valid part.
-                            Arrays.fill(s.tmp, 0f);
-                            micro(kb, s.a, s.b, q * kb * NR, s.tmp, 0, NR);
-                            for (int ii = 0; ii < mb; ii++) {
-                                int co = cOff + (i0 + ii) * ldc + jq;
-                                for (int jj = 0; jj < w; jj++) {
-                                    c[co + jj] += s.tmp[ii * NR + jj];
+                        for (int r = 0; r < strips; r++) {
+                            int ir = i0 + r * MR;
+                            int mb = Math.min(MR, m - ir);
+                            if (mb == MR && w == NR) {
+                                micro(kb, s.a, r * kb * MR, s.b, q * kb * NR, c, cOff + ir * ldc + jq, ldc);
+                            } else {
+                                // Edge block: same arithmetic into a zeroed tile, then add its valid part.
+                                Arrays.fill(s.tmp, 0f);
+                                micro(kb, s.a, r * kb * MR, s.b, q * kb * NR, s.tmp, 0, NR);
+                                for (int ii = 0; ii < mb; ii++) {
+                                    int co = cOff + (ir + ii) * ldc + jq;
+                                    for (int jj = 0; jj < w; jj++) {
+                                        c[co + jj] += s.tmp[ii * NR + jj];
+                                    }
                                 }
                             }
                         }
@@ -122,26 +131,27 @@ public final class Gemm {
     }
 
     /** ap[p][0..MR) = op(A)[i0 + ·][p0 + p], zero beyond row m. */
-    private static void packA(boolean ta, float[] a, int aOff, int lda, int i0, int mb, int p0, int kb, float[] ap) {
+    private static void packA(boolean ta, float[] a, int aOff, int lda, int i0, int mb, int p0, int kb, float[] ap,
+                              int apOff) {
         if (mb < MR) {
-            Arrays.fill(ap, 0, kb * MR, 0f);
+            Arrays.fill(ap, apOff, apOff + kb * MR, 0f);
         }
         if (!ta) {
             for (int ii = 0; ii < mb; ii++) {
                 int src = aOff + (i0 + ii) * lda + p0;
                 for (int p = 0; p < kb; p++) {
-                    ap[p * MR + ii] = a[src + p];
+                    ap[apOff + p * MR + ii] = a[src + p];
                 }
             }
         } else {
             for (int p = 0; p < kb; p++) {
-                System.arraycopy(a, aOff + (p0 + p) * lda + i0, ap, p * MR, mb);
+                System.arraycopy(a, aOff + (p0 + p) * lda + i0, ap, apOff + p * MR, mb);
             }
         }
     }
 
     /** C[MR×NR] += Ap[kb×MR]ᵀ-strip · Bp panel, twelve vector accumulators. */
-    private static void micro(int kb, float[] ap, float[] bp, int bo, float[] c, int co, int ldc) {
+    private static void micro(int kb, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
         FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
@@ -149,7 +159,7 @@ public final class Gemm {
             int bi = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
-            int ai = p * MR;
+            int ai = ao + p * MR;
             FloatVector x = FloatVector.broadcast(S, ap[ai]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);

@@ -8,15 +8,17 @@ public final class Im2col {
     private Im2col() {
     }
 
-    /** col[(c·kh + i)·kw + j][oy·Wo + ox] = x[c][oy·sh − padTop + i·dh][ox·sw − padLeft + j·dw]. */
-    public static void im2col(ConvGeometry g, float[] x, int xOff, float[] col) {
-        final int hw = g.outH * g.outW;
+    /**
+     * col[(c·kh + i)·kw + j][colOff + oy·Wo + ox] = x[c][oy·sh − padTop + i·dh][ox·sw − padLeft + j·dw],
+     * rows {@code ldc} apart (several images side by side share one column matrix).
+     */
+    public static void im2col(ConvGeometry g, float[] x, int xOff, float[] col, int colOff, int ldc) {
         int row = 0;
         for (int c = 0; c < g.inC; c++) {
             int xc = xOff + c * g.inH * g.inW;
             for (int i = 0; i < g.kh; i++) {
                 for (int j = 0; j < g.kw; j++, row++) {
-                    int base = row * hw;
+                    int base = colOff + row * ldc;
                     int dy = i * g.dh - g.padTop;
                     int dx = j * g.dw - g.padLeft;
                     for (int oy = 0; oy < g.outH; oy++) {
@@ -52,14 +54,13 @@ public final class Im2col {
     }
 
     /** dx[c][y][x] += every column entry that {@link #im2col} read from it; dx is not cleared. */
-    public static void col2im(ConvGeometry g, float[] col, float[] dx, int dxOff) {
-        final int hw = g.outH * g.outW;
+    public static void col2im(ConvGeometry g, float[] col, int colOff, int ldc, float[] dx, int dxOff) {
         int row = 0;
         for (int c = 0; c < g.inC; c++) {
             int xc = dxOff + c * g.inH * g.inW;
             for (int i = 0; i < g.kh; i++) {
                 for (int j = 0; j < g.kw; j++, row++) {
-                    int base = row * hw;
+                    int base = colOff + row * ldc;
                     int dy = i * g.dh - g.padTop;
                     int ddx = j * g.dw - g.padLeft;
                     for (int oy = 0; oy < g.outH; oy++) {

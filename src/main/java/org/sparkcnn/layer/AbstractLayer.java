@@ -67,6 +67,16 @@ public abstract class AbstractLayer implements Layer {
         this.parallel = parallel;
     }
 
+    /** Qualified name, e.g. {@code stage1.block0.conv1}. */
+    public String path() {
+        return path;
+    }
+
+    /** Type and attributes, e.g. {@code Conv2d 3→16 3×3 stride 1×1 same}. */
+    public String kind() {
+        return signature();
+    }
+
     /** e.g. {@code layer 'stage1.conv1' (Conv2d 3→16 3×3)}. */
     public String describe() {
         return "layer '" + (path.isEmpty() ? "?" : path) + "' (" + signature() + ")";

@@ -1,0 +1,342 @@
+package org.sparkcnn.cli;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.sparkcnn.data.Dataset;
+import org.sparkcnn.kernel.Parallel;
+import org.sparkcnn.layer.AbstractLayer;
+import org.sparkcnn.layer.Conv2d;
+import org.sparkcnn.layer.Padding;
+import org.sparkcnn.layer.Param;
+import org.sparkcnn.layer.Profiler;
+import org.sparkcnn.model.ModelZoo;
+import org.sparkcnn.model.Network;
+import org.sparkcnn.optim.Sgd;
+import org.sparkcnn.tensor.Tensor;
+
+/**
+ * jobs/bench.sh: throughput of the engine alone (no Spark). Warm-up, then timed windows; prints
+ * median, min and max, and as its last line one JSON object. Allocation is the JVM's per-thread
+ * allocation counter summed over all threads across the timed steps.
+ */
+public final class Bench {
+    static final String USAGE = String.join("\n",
+            "usage: jobs/bench.sh --model NAME --mode train|infer [--batch N] [--threads N] [--seconds S]",
+            "                     [--warmup S] [--windows N] [--layers]",
+            "       jobs/bench.sh --kernel conv --in C --out K --size H --kernel-size k [--stride s]",
+            "                     [--padding p] [--batch N] [--threads N] [--seconds S]",
+            "  --model      lenet5, convnet, resnet20 or inception",
+            "  --mode       train (SGD step as in models.md) or infer (inference-mode forward)",
+            "  --batch      images per step (default 64 for train and kernels, 256 for infer)",
+            "  --threads    intra-op threads (default: available processors)",
+            "  --seconds    total timed seconds, split into --windows windows (default 10 s, 5 windows)",
+            "  --warmup     seconds of untimed steps first (default 5)",
+            "  --layers     add a per-layer table: forward and backward ms, GFLOP/s, share of the step",
+            "  --padding    for --kernel conv: cells on every side (default (k-1)/2, i.e. same at stride 1)",
+            "");
+
+    private Bench() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (IllegalArgumentException | IOException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    static final class Options {
+        String model, mode, kernel;
+        int batch = -1, threads = Runtime.getRuntime().availableProcessors(), windows = 5;
+        double seconds = 10, warmup = 5;
+        boolean layers;
+        int in = -1, out = -1, size = -1, kernelSize = -1, stride = 1, padding = -1;
+    }
+
+    static Options parse(String[] a) {
+        Options o = new Options();
+        for (int i = 0; i < a.length; i++) {
+            String f = a[i];
+            switch (f) {
+                case "--help": case "-h": System.out.print(USAGE); System.exit(0); break;
+                case "--layers": o.layers = true; break;
+                case "--model": o.model = val(a, ++i, f); break;
+                case "--mode": o.mode = val(a, ++i, f); break;
+                case "--kernel": o.kernel = val(a, ++i, f); break;
+                case "--batch": o.batch = intVal(a, ++i, f, 1); break;
+                case "--threads": o.threads = intVal(a, ++i, f, 1); break;
+                case "--windows": o.windows = intVal(a, ++i, f, 1); break;
+                case "--seconds": o.seconds = doubleVal(a, ++i, f); break;
+                case "--warmup": o.warmup = doubleVal(a, ++i, f); break;
+                case "--in": o.in = intVal(a, ++i, f, 1); break;
+                case "--out": o.out = intVal(a, ++i, f, 1); break;
+                case "--size": o.size = intVal(a, ++i, f, 1); break;
+                case "--kernel-size": o.kernelSize = intVal(a, ++i, f, 1); break;
+                case "--stride": o.stride = intVal(a, ++i, f, 1); break;
+                case "--padding": o.padding = intVal(a, ++i, f, 0); break;
+                default: throw new IllegalArgumentException("unknown argument '" + f + "' (see --help)");
+            }
+        }
+        if (o.kernel != null) {
+            if (!o.kernel.equals("conv")) {
+                throw new IllegalArgumentException("--kernel takes conv, got '" + o.kernel + "'");
+            }
+            if (o.in < 0 || o.out < 0 || o.size < 0 || o.kernelSize < 0) {
+                throw new IllegalArgumentException("--kernel conv needs --in, --out, --size and --kernel-size");
+            }
+        } else {
+            if (o.model == null || !ModelZoo.NAMES.contains(o.model)) {
+                throw new IllegalArgumentException("--model must be one of " + ModelZoo.NAMES + ", got " + o.model);
+            }
+            if (!"train".equals(o.mode) && !"infer".equals(o.mode)) {
+                throw new IllegalArgumentException("--mode must be train or infer, got " + o.mode);
+            }
+        }
+        if (o.batch < 0) {
+            o.batch = "infer".equals(o.mode) ? 256 : 64;
+        }
+        return o;
+    }
+
+    private static String val(String[] a, int i, String flag) {
+        if (i >= a.length) {
+            throw new IllegalArgumentException(flag + " needs a value");
+        }
+        return a[i];
+    }
+
+    private static int intVal(String[] a, int i, String flag, int min) {
+        String v = val(a, i, flag);
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= min) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(flag + " takes an integer >= " + min + ", got '" + v + "'");
+    }
+
+    private static double doubleVal(String[] a, int i, String flag) {
+        String v = val(a, i, flag);
+        try {
+            double d = Double.parseDouble(v);
+            if (d >= 0 && Double.isFinite(d)) {
+                return d;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(flag + " takes a number >= 0, got '" + v + "'");
+    }
+
+    /** Bytes allocated so far by all live threads. */
+    static long allocatedBytes() {
+        java.lang.management.ThreadMXBean tb = ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean sb = (com.sun.management.ThreadMXBean) tb;
+        long total = 0;
+        for (long b : sb.getThreadAllocatedBytes(tb.getAllThreadIds())) {
+            if (b > 0) {
+                total += b;
+            }
+        }
+        return total;
+    }
+
+    /** Timed windows of a step; returns steps per second of each window and the bytes per step. */
+    static double[] measure(Runnable step, Options o, long[] bytesPerStep) {
+        long end = System.nanoTime() + (long) (o.warmup * 1e9);
+        int warm = 0;
+        while (warm < 3 || System.nanoTime() < end) {
+            step.run();
+            warm++;
+        }
+        double[] rates = new double[o.windows];
+        long window = (long) (o.seconds / o.windows * 1e9);
+        long steps = 0;
+        long bytes0 = allocatedBytes();
+        for (int w = 0; w < o.windows; w++) {
+            long t0 = System.nanoTime();
+            int n = 0;
+            do {
+                step.run();
+                n++;
+            } while (System.nanoTime() - t0 < window);
+            rates[w] = n / ((System.nanoTime() - t0) / 1e9);
+            steps += n;
+        }
+        bytesPerStep[0] = (allocatedBytes() - bytes0) / steps;
+        return rates;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static void run(String[] args) throws IOException {
+        Options o = parse(args);
+        try (Parallel pool = new Parallel(o.threads)) {
+            if (o.kernel != null) {
+                kernel(o, pool);
+            } else {
+                model(o, pool);
+            }
+        }
+    }
+
+    /** Batches of real Fashion-MNIST when installed, else seeded noise (said on stdout). */
+    static List<Tensor> batches(int batch, int count, List<int[]> labels) throws IOException {
+        Dataset d = null;
+        try {
+            d = Dataset.fashionMnist(Dataset.FASHION_DIR, "train", batch * count);
+        } catch (java.nio.file.NoSuchFileException e) {
+            System.out.println("Fashion-MNIST not installed: benchmarking on random images");
+        }
+        List<Tensor> out = new ArrayList<>();
+        SplittableRandom r = new SplittableRandom(1);
+        for (int b = 0; b < count; b++) {
+            Tensor x = new Tensor(batch, 1, 28, 28);
+            int[] y = new int[batch];
+            for (int i = 0; i < batch; i++) {
+                int src = (b * batch + i) % (d == null ? 1 : d.size());
+                for (int j = 0; j < 784; j++) {
+                    x.data[i * 784 + j] = d == null ? (float) r.nextGaussian() : d.images[src * 784 + j];
+                }
+                y[i] = d == null ? r.nextInt(10) : d.labels[src];
+            }
+            out.add(x);
+            labels.add(y);
+        }
+        return out;
+    }
+
+    static void model(Options o, Parallel pool) throws IOException {
+        Network net = ModelZoo.build(o.model, 1).setParallel(pool);
+        boolean bn = o.model.equals("resnet20") || o.model.equals("inception");
+        double lr = bn ? 0.05 : 0.01;
+        Sgd sgd = new Sgd(0.9, bn ? 5e-4 : 0);
+        List<Param> params = net.paramList();
+        List<int[]> labels = new ArrayList<>();
+        boolean train = o.mode.equals("train");
+        List<Tensor> data = batches(o.batch, train ? Math.max(1, 12800 / o.batch) : 1, labels);
+        int[] next = {0};
+        Runnable step = train ? () -> {
+            int i = next[0]++ % data.size();
+            net.forwardLoss(data.get(i), labels.get(i));
+            net.backward();
+            sgd.step(params, lr);
+        } : () -> net.forward(data.get(0), false);
+        long[] bytes = new long[1];
+        double[] rates = measure(step, o, bytes);
+        double[] ips = Arrays.stream(rates).map(r -> r * o.batch).toArray();
+        System.out.printf(Locale.ROOT, "%s %s batch %d threads %d: images/s median %.1f min %.1f max %.1f (%d windows of %.1f s);"
+                        + " allocated bytes/step %d%n", o.model, o.mode, o.batch, o.threads, median(ips),
+                Arrays.stream(ips).min().getAsDouble(), Arrays.stream(ips).max().getAsDouble(), o.windows,
+                o.seconds / o.windows, bytes[0]);
+        if (o.layers) {
+            layerTable(net, step, data.get(0).shape(), train);
+        }
+        System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,"
+                        + "\"images_per_second\":%.1f,\"allocated_bytes_per_step\":%d}%n", o.model, o.mode, o.batch,
+                o.threads, median(ips), bytes[0]);
+    }
+
+    /** Per leaf layer: forward and backward ms per step, GFLOP/s of convs and dense layers, share of the step. */
+    static void layerTable(Network net, Runnable step, int[] inputShape, boolean train) {
+        int steps = 20;
+        Profiler p = Profiler.start();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            step.run();
+        }
+        double stepMs = (System.nanoTime() - t0) / 1e6 / steps;
+        Profiler.stop();
+        Map<AbstractLayer, Profiler.Entry> e = p.entries();
+        Map<AbstractLayer, int[]> shapes = new java.util.HashMap<>();
+        inputShapes(net.root(), inputShape, shapes);
+        System.out.printf(Locale.ROOT, "%-34s %-44s %9s %9s %8s %8s %6s%n", "layer", "kind", "fwd ms", "bwd ms",
+                "fwd GF/s", "bwd GF/s", "share");
+        double covered = 0;
+        for (Profiler.Entry x : e.values()) {
+            double f = x.forwardNanos / 1e6 / steps, b = x.backwardNanos / 1e6 / steps;
+            covered += f + b;
+            int[] in = shapes.get(x.layer);
+            long macs = in == null ? 0 : x.layer.forwardMacs(in);
+            String gf = macs > 0 ? String.format(Locale.ROOT, "%8.1f", 2.0 * macs / (f * 1e6)) : "        ";
+            String gb = macs > 0 && train ? String.format(Locale.ROOT, "%8.1f", 4.0 * macs / (b * 1e6)) : "        ";
+            String kind = x.layer.kind();
+            System.out.printf(Locale.ROOT, "%-34s %-44s %9.3f %9.3f %s %s %5.1f%%%n", x.layer.path(),
+                    kind.length() > 44 ? kind.substring(0, 44) : kind, f, b, gf, gb, 100 * (f + b) / stepMs);
+        }
+        System.out.printf(Locale.ROOT, "step %.3f ms, of which layers %.3f ms (rest: loss, optimiser, copies)%n", stepMs, covered);
+    }
+
+    /** Walks the tree with shapes, recording each leaf's input shape. */
+    static int[] inputShapes(org.sparkcnn.layer.Layer l, int[] in, Map<AbstractLayer, int[]> out) {
+        if (l.children().isEmpty()) {
+            if (l instanceof AbstractLayer a) {
+                out.put(a, in);
+            }
+            return l.outputShape(in);
+        }
+        if (l instanceof org.sparkcnn.block.Sequential) {
+            int[] s = in;
+            for (org.sparkcnn.layer.Layer c : l.children()) {
+                s = inputShapes(c, s, out);
+            }
+            return s;
+        }
+        for (org.sparkcnn.layer.Layer c : l.children()) { // branches of Residual and Concat see the same input
+            inputShapes(c, in, out);
+        }
+        return l.outputShape(in);
+    }
+
+    static void kernel(Options o, Parallel pool) {
+        int p = o.padding >= 0 ? o.padding : (o.kernelSize - 1) / 2;
+        Conv2d conv = new Conv2d("conv", o.in, o.out, o.kernelSize, o.stride, Padding.explicit(p, p), true);
+        conv.init(new SplittableRandom(1));
+        conv.setParallel(pool);
+        Tensor x = new Tensor(o.batch, o.in, o.size, o.size);
+        SplittableRandom r = new SplittableRandom(2);
+        for (int i = 0; i < x.size(); i++) {
+            x.data[i] = (float) r.nextGaussian();
+        }
+        int[] ys = conv.outputShape(x.shape());
+        Tensor dy = new Tensor(ys);
+        for (int i = 0; i < dy.size(); i++) {
+            dy.data[i] = (float) r.nextGaussian();
+        }
+        long macs = conv.forwardMacs(x.shape());
+        long[] bytes = new long[1];
+        double[] fwd = measure(() -> conv.forward(x, true), o, bytes);
+        double[] fb = measure(() -> {
+            conv.forward(x, true);
+            conv.backward(dy);
+        }, o, bytes);
+        double f = median(fwd), b = median(fb);
+        System.out.printf(Locale.ROOT, "conv %d→%d %dx%d stride %d pad %d on %dx%d, batch %d, threads %d: MACs %d%n",
+                o.in, o.out, o.kernelSize, o.kernelSize, o.stride, p, o.size, o.size, o.batch, o.threads, macs);
+        System.out.printf(Locale.ROOT, "forward:          %.3f ms  %.1f GFLOP/s (min %.1f max %.1f)%n", 1e3 / f,
+                2.0 * macs * f / 1e9, 2.0 * macs * Arrays.stream(fwd).min().getAsDouble() / 1e9,
+                2.0 * macs * Arrays.stream(fwd).max().getAsDouble() / 1e9);
+        System.out.printf(Locale.ROOT, "forward+backward: %.3f ms  %.1f GFLOP/s (min %.1f max %.1f)%n", 1e3 / b,
+                6.0 * macs * b / 1e9, 6.0 * macs * Arrays.stream(fb).min().getAsDouble() / 1e9,
+                6.0 * macs * Arrays.stream(fb).max().getAsDouble() / 1e9);
+        System.out.printf(Locale.ROOT, "{\"kernel\":\"conv\",\"in\":%d,\"out\":%d,\"size\":%d,\"kernel_size\":%d,\"stride\":%d,"
+                        + "\"padding\":%d,\"batch\":%d,\"threads\":%d,\"forward_gflops\":%.1f,\"forward_backward_gflops\":%.1f}%n",
+                o.in, o.out, o.size, o.kernelSize, o.stride, p, o.batch, o.threads, 2.0 * macs * f / 1e9,
+                6.0 * macs * b / 1e9);
+    }
+}
