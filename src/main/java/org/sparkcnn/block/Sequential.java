@@ -21,6 +21,11 @@ public class Sequential extends Container {
     }
 
     @Override
+    public void setInputGradient(boolean needed) {
+        children.get(0).setInputGradient(needed);
+    }
+
+    @Override
     public int[] outputShape(int[] in) {
         int[] s = in;
         for (Layer l : children) {

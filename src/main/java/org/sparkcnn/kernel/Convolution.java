@@ -23,6 +23,7 @@ public final class Convolution {
     private final float[][] col;
     private final float[][] yt;
     private final float[] dwPerGroup;
+    private final boolean dotsForWeights;
 
     public Convolution(ConvGeometry g, int batch, Parallel parallel) {
         this.g = g;
@@ -39,6 +40,7 @@ public final class Convolution {
         this.col = new float[workers][patch * cols];
         this.yt = new float[workers][g.outC * cols];
         this.dwPerGroup = groups > 1 ? new float[groups * g.outC * patch] : null;
+        this.dotsForWeights = Gemm.preferDots(g.outC, patch, group * hw);
     }
 
     public ConvGeometry geometry() {
@@ -102,7 +104,11 @@ public final class Convolution {
                 }
                 unfold(x, n0, count, c);
                 float[] target = groups > 1 ? dwPerGroup : dw;
-                Gemm.nt(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, groups > 1 ? gi * wSize : 0, patch, false);
+                if (dotsForWeights) {
+                    Gemm.dots(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, groups > 1 ? gi * wSize : 0, patch, false);
+                } else {
+                    Gemm.nt(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, groups > 1 ? gi * wSize : 0, patch, false);
+                }
                 if (dx != null) {
                     // the unfolded input is no longer needed: reuse it for dCOL
                     Gemm.tn(patch, cols, g.outC, w, 0, patch, t, 0, cols, c, 0, cols, false);

@@ -2,6 +2,7 @@ package org.sparkcnn.kernel;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -49,6 +50,62 @@ public final class Gemm {
     public static void nt(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                           float[] c, int cOff, int ldc, boolean accumulate) {
         gemm(false, true, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    /**
+     * Whether {@link #dots} beats {@link #nt} for this shape: few outputs with long rows. Callers
+     * decide on the whole product's shape, never on a thread's share of it, so that the choice
+     * (and so the rounding) does not depend on the thread count.
+     */
+    public static boolean preferDots(int m, int n, int k) {
+        return (long) m * n <= 1024 && k >= 4 * L;
+    }
+
+    /**
+     * C[m×n] (+)= A · Bᵀ (B stored n×k) as vector dot products, four rows of B at a time; lanes
+     * are summed at the end in lane order.
+     */
+    public static void dots(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float[] c, int cOff, int ldc, boolean accumulate) {
+        int kv = k - k % L;
+        for (int i = 0; i < m; i++) {
+            int ai = aOff + i * lda;
+            int j = 0;
+            for (; j + 3 < n; j += 4) {
+                int b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int p = 0; p < kv; p += L) {
+                    FloatVector x = FloatVector.fromArray(S, a, ai + p);
+                    s0 = x.fma(FloatVector.fromArray(S, b, b0 + p), s0);
+                    s1 = x.fma(FloatVector.fromArray(S, b, b1 + p), s1);
+                    s2 = x.fma(FloatVector.fromArray(S, b, b2 + p), s2);
+                    s3 = x.fma(FloatVector.fromArray(S, b, b3 + p), s3);
+                }
+                int ci = cOff + i * ldc + j;
+                finishDot(s0, a, ai, b, b0, kv, k, c, ci, accumulate);
+                finishDot(s1, a, ai, b, b1, kv, k, c, ci + 1, accumulate);
+                finishDot(s2, a, ai, b, b2, kv, k, c, ci + 2, accumulate);
+                finishDot(s3, a, ai, b, b3, kv, k, c, ci + 3, accumulate);
+            }
+            for (; j < n; j++) {
+                int bj = bOff + j * ldb;
+                FloatVector s0 = FloatVector.zero(S);
+                for (int p = 0; p < kv; p += L) {
+                    s0 = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bj + p), s0);
+                }
+                finishDot(s0, a, ai, b, bj, kv, k, c, cOff + i * ldc + j, accumulate);
+            }
+        }
+    }
+
+    /** Sums the lanes, adds the scalar tail past the last full vector, stores into c[o]. */
+    private static void finishDot(FloatVector s, float[] a, int ai, float[] b, int bj, int kv, int k, float[] c, int o,
+                                  boolean accumulate) {
+        float sum = s.reduceLanes(VectorOperators.ADD);
+        for (int p = kv; p < k; p++) {
+            sum += a[ai + p] * b[bj + p];
+        }
+        c[o] = accumulate ? c[o] + sum : sum;
     }
 
     private static void gemm(boolean ta, boolean tb, int m, int n, int k, float[] a, int aOff, int lda,

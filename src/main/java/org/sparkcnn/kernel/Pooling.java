@@ -11,6 +11,10 @@ public final class Pooling {
     /** y = max over each window; argmax[o] = index in x of the first cell that won (NaN wins, as in PyTorch). */
     public static void maxForward(Parallel par, float[] x, int planes, int h, int w, int kh, int kw, int sh, int sw,
                                   int ph, int pw, int oh, int ow, float[] y, int[] argmax) {
+        if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
+            par.forRange(planes, (start, end, worker) -> max2x2(x, start, end, h, w, oh, ow, y, argmax));
+            return;
+        }
         par.forRange(planes, (start, end, worker) -> {
             for (int pl = start; pl < end; pl++) {
                 int xo = pl * h * w;
@@ -43,6 +47,44 @@ public final class Pooling {
                 }
             }
         });
+    }
+
+    /** The common 2×2 stride-2 window without padding, unrolled; same winner rule as the general loop. */
+    private static void max2x2(float[] x, int start, int end, int h, int w, int oh, int ow, float[] y, int[] argmax) {
+        for (int pl = start; pl < end; pl++) {
+            int xo = pl * h * w, yo = pl * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int r0 = xo + 2 * oy * w, o = yo + oy * ow;
+                for (int ox = 0; ox < ow; ox++) {
+                    int a = r0 + 2 * ox;
+                    float best = x[a];
+                    int arg = a;
+                    if (best == best) {
+                        float v = x[a + 1];
+                        if (v > best || v != v) {
+                            best = v;
+                            arg = a + 1;
+                        }
+                        if (best == best) {
+                            v = x[a + w];
+                            if (v > best || v != v) {
+                                best = v;
+                                arg = a + w;
+                            }
+                            if (best == best) {
+                                v = x[a + w + 1];
+                                if (v > best || v != v) {
+                                    best = v;
+                                    arg = a + w + 1;
+                                }
+                            }
+                        }
+                    }
+                    y[o + ox] = best;
+                    argmax[o + ox] = arg;
+                }
+            }
+        }
     }
 
     /** dx = 0, then each dy goes to the input cell that won its window. */

@@ -21,6 +21,7 @@ public final class Conv2d extends AbstractLayer {
     private Convolution conv;
     private Tensor output;
     private Tensor dInput;
+    private boolean inputGradient = true;
 
     public Conv2d(String name, int inC, int outC, int kh, int kw, int sh, int sw, int dh, int dw,
                   Padding padding, boolean withBias) {
@@ -72,6 +73,11 @@ public final class Conv2d extends AbstractLayer {
             p.add(bias);
         }
         return p;
+    }
+
+    @Override
+    public void setInputGradient(boolean needed) {
+        inputGradient = needed;
     }
 
     @Override
@@ -144,9 +150,11 @@ public final class Conv2d extends AbstractLayer {
     @Override
     protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
-        dInput = Tensor.reuseLike(dInput, input);
-        conv.backward(input.data, weight.value.data, dy.data, dInput.data, weight.grad.data,
+        if (inputGradient) {
+            dInput = Tensor.reuseLike(dInput, input);
+        }
+        conv.backward(input.data, weight.value.data, dy.data, inputGradient ? dInput.data : null, weight.grad.data,
                 bias == null ? null : bias.grad.data);
-        return dInput;
+        return inputGradient ? dInput : null;
     }
 }

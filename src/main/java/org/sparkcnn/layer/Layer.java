@@ -42,6 +42,13 @@ public interface Layer {
     default void init(RandomGenerator rng) {
     }
 
+    /**
+     * Whether {@link #backward} must compute dL/dx. The model turns it off for its first layer,
+     * whose input is data; a layer may then return null from backward.
+     */
+    default void setInputGradient(boolean needed) {
+    }
+
     /** The intra-op pool; containers pass it on to their children. */
     default void setParallel(Parallel parallel) {
     }

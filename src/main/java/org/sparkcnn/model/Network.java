@@ -39,6 +39,7 @@ public final class Network {
         this.root = root;
         this.inputShape = inputShape.clone();
         root.setPath(root.name());
+        root.setInputGradient(false); // the input is data: nobody needs dL/dx
         int[] probe = new int[inputShape.length + 1];
         probe[0] = 1;
         System.arraycopy(inputShape, 0, probe, 1, inputShape.length);

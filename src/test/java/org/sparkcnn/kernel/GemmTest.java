@@ -12,14 +12,22 @@ import org.junit.jupiter.api.Test;
  * sizes past the KC=128 / NC=512 blocking, and cells outside C's sub-matrix must stay untouched.
  */
 class GemmTest {
-    enum Kind { NN, TN, NT }
+    enum Kind {
+        NN, TN, NT, DOTS;
+
+        boolean bTransposed() {
+            return this == NT || this == DOTS;
+        }
+    }
 
     private static final float SENTINEL = -12345f;
 
     @Test
     void randomShapesMatchNaive() {
         SplittableRandom rng = new SplittableRandom(41);
-        int[][] fixed = {{1, 1, 1}, {1, 7, 1}, {5, 1, 3}, {3, 530, 140}, {2, 3, 129}, {4, 513, 4}};
+        // the last two: long rows, as in a thin layer's weight gradient (Gemm.dots)
+        int[][] fixed = {{1, 1, 1}, {1, 7, 1}, {5, 1, 3}, {3, 530, 140}, {2, 3, 129}, {4, 513, 4}, {6, 25, 4707},
+            {5, 9, 64}};
         for (Kind kind : Kind.values()) {
             for (int[] s : fixed) {
                 for (boolean acc : new boolean[] {false, true}) {
@@ -36,7 +44,7 @@ class GemmTest {
         String what = kind + " m=" + m + " n=" + n + " k=" + k + " accumulate=" + accumulate;
         // Stored shapes: A is m×k (tn: k×m), B is k×n (nt: n×k).
         int aRows = kind == Kind.TN ? k : m, aCols = kind == Kind.TN ? m : k;
-        int bRows = kind == Kind.NT ? n : k, bCols = kind == Kind.NT ? k : n;
+        int bRows = kind.bTransposed() ? n : k, bCols = kind.bTransposed() ? k : n;
         int lda = aCols + rng.nextInt(3), ldb = bCols + rng.nextInt(3), ldc = n + rng.nextInt(3);
         int aOff = rng.nextInt(5), bOff = rng.nextInt(5), cOff = rng.nextInt(5);
         float[] a = random(rng, aOff + aRows * lda);
@@ -56,6 +64,7 @@ class GemmTest {
             case NN -> Gemm.nn(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
             case TN -> Gemm.tn(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
             case NT -> Gemm.nt(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+            case DOTS -> Gemm.dots(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
         }
         boolean[] inside = new boolean[c.length];
         for (int i = 0; i < m; i++) {
@@ -64,7 +73,7 @@ class GemmTest {
                 double ref = accumulate ? c0[i * n + j] : 0, mag = Math.abs(ref);
                 for (int p = 0; p < k; p++) {
                     double av = kind == Kind.TN ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-                    double bv = kind == Kind.NT ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                    double bv = kind.bTransposed() ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
                     ref += av * bv;
                     mag += Math.abs(av * bv);
                 }
