@@ -2,6 +2,7 @@ package org.sparkcnn.block;
 
 import java.util.Arrays;
 import java.util.List;
+import org.sparkcnn.kernel.Parallel;
 import org.sparkcnn.layer.Layer;
 import org.sparkcnn.tensor.Shapes;
 import org.sparkcnn.tensor.Tensor;
@@ -58,15 +59,9 @@ public class Concat extends Container {
         int offset = 0;
         for (int b = 0; b < children.size(); b++) {
             Tensor y = children.get(b).forward(x, training);
-            final int cb = y.dim(1), off = offset;
-            channelsOf[b] = cb;
-            final float[] src = y.data, dst = output.data;
-            parallel.forRange(n, (i0, i1, w) -> {
-                for (int i = i0; i < i1; i++) {
-                    System.arraycopy(src, i * cb * plane, dst, (i * total + off) * plane, cb * plane);
-                }
-            });
-            offset += cb;
+            channelsOf[b] = y.dim(1);
+            copy(y.data, output.data, n, plane, total, offset, y.dim(1), true);
+            offset += y.dim(1);
         }
         input = x;
         return output;
@@ -80,28 +75,56 @@ public class Concat extends Container {
         final float[] dx = dInput.data;
         int offset = 0;
         for (int b = 0; b < children.size(); b++) {
-            final int cb = channelsOf[b], off = offset;
+            int cb = channelsOf[b];
             dBranch[b] = Tensor.reuse(dBranch[b], n, cb, output.dim(2), output.dim(3));
-            final float[] src = dy.data, dst = dBranch[b].data;
-            parallel.forRange(n, (i0, i1, w) -> {
-                for (int i = i0; i < i1; i++) {
-                    System.arraycopy(src, (i * total + off) * plane, dst, i * cb * plane, cb * plane);
-                }
-            });
+            copy(dy.data, dBranch[b].data, n, plane, total, offset, cb, false);
             Tensor g = children.get(b).backward(dBranch[b]);
-            final float[] gs = g.data;
-            final boolean first = b == 0;
-            parallel.forRange(dx.length, (i0, i1, w) -> {
-                if (first) {
-                    System.arraycopy(gs, i0, dx, i0, i1 - i0);
-                } else {
-                    for (int i = i0; i < i1; i++) {
-                        dx[i] += gs[i];
-                    }
-                }
-            });
+            if (b == 0) {
+                System.arraycopy(g.data, 0, dx, 0, dx.length);
+            } else {
+                accumulate(g.data, dx);
+            }
             offset += cb;
         }
         return dInput;
+    }
+
+    // Arguments of the running copy or sum; loop bodies built once (no allocation per step).
+    private float[] src, dst;
+    private int plane, total, offset, channels;
+    private boolean intoOutput;
+    private final Parallel.RangeBody copyBody = (i0, i1, w) -> {
+        int block = channels * plane;
+        for (int i = i0; i < i1; i++) {
+            int whole = (i * total + offset) * plane, part = i * block;
+            if (intoOutput) {
+                System.arraycopy(src, part, dst, whole, block);
+            } else {
+                System.arraycopy(src, whole, dst, part, block);
+            }
+        }
+    };
+    private final Parallel.RangeBody accumulateBody = (i0, i1, w) -> {
+        for (int i = i0; i < i1; i++) {
+            dst[i] += src[i];
+        }
+    };
+
+    /** Copies one branch's channels [offset, offset + channels) of every image into (or out of) the whole. */
+    private void copy(float[] from, float[] to, int n, int plane, int total, int offset, int channels, boolean intoOutput) {
+        this.src = from;
+        this.dst = to;
+        this.plane = plane;
+        this.total = total;
+        this.offset = offset;
+        this.channels = channels;
+        this.intoOutput = intoOutput;
+        parallel.forRange(n, copyBody);
+    }
+
+    private void accumulate(float[] from, float[] to) {
+        this.src = from;
+        this.dst = to;
+        parallel.forRange(to.length, accumulateBody);
     }
 }

@@ -42,12 +42,7 @@ public final class Residual extends Container {
         Tensor f = body.forward(x, training);
         Tensor s = shortcut == null ? x : shortcut.forward(x, training);
         output = Tensor.reuseLike(output, f);
-        final float[] a = f.data, b = s.data, y = output.data;
-        parallel.forRange(y.length, (i0, i1, w) -> {
-            for (int i = i0; i < i1; i++) {
-                y[i] = a[i] + b[i];
-            }
-        });
+        sum(f.data, s.data, output.data);
         input = x;
         return output;
     }
@@ -58,12 +53,22 @@ public final class Residual extends Container {
         Tensor db = body.backward(dy);
         Tensor ds = shortcut == null ? dy : shortcut.backward(dy);
         dInput = Tensor.reuseLike(dInput, input);
-        final float[] a = db.data, b = ds.data, dx = dInput.data;
-        parallel.forRange(dx.length, (i0, i1, w) -> {
-            for (int i = i0; i < i1; i++) {
-                dx[i] = a[i] + b[i];
-            }
-        });
+        sum(db.data, ds.data, dInput.data);
         return dInput;
+    }
+
+    // out = a + b; the loop body is built once (a capturing lambda per call would allocate).
+    private float[] sa, sb, so;
+    private final org.sparkcnn.kernel.Parallel.RangeBody sumBody = (i0, i1, w) -> {
+        for (int i = i0; i < i1; i++) {
+            so[i] = sa[i] + sb[i];
+        }
+    };
+
+    private void sum(float[] a, float[] b, float[] out) {
+        sa = a;
+        sb = b;
+        so = out;
+        parallel.forRange(out.length, sumBody);
     }
 }

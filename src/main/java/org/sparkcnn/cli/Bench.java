@@ -36,7 +36,7 @@ public final class Bench {
             "  --batch      images per step (default 64 for train and kernels, 256 for infer)",
             "  --threads    intra-op threads (default: available processors)",
             "  --seconds    total timed seconds, split into --windows windows (default 10 s, 5 windows)",
-            "  --warmup     seconds of untimed steps first (default 5)",
+            "  --warmup     seconds of untimed steps first (default 10: the JIT needs them)",
             "  --layers     add a per-layer table: forward and backward ms, GFLOP/s, share of the step",
             "  --padding    for --kernel conv: cells on every side (default (k-1)/2, i.e. same at stride 1)",
             "");
@@ -56,7 +56,7 @@ public final class Bench {
     static final class Options {
         String model, mode, kernel;
         int batch = -1, threads = Runtime.getRuntime().availableProcessors(), windows = 5;
-        double seconds = 10, warmup = 5;
+        double seconds = 10, warmup = 10;
         boolean layers;
         int in = -1, out = -1, size = -1, kernelSize = -1, stride = 1, padding = -1;
     }

@@ -62,29 +62,43 @@ public final class Convolution {
         }
     }
 
+    // Arguments of the running call and loop bodies built once (a capturing lambda per call
+    // would allocate on every step).
+    private float[] x, w, bias, y, dy, dx, dw, db;
+    private final Parallel.RangeBody forwardBody = this::forwardGroups;
+    private final Parallel.RangeBody backwardBody = this::backwardGroups;
+    private final Parallel.RangeBody weightSumBody = this::sumWeightGradients;
+    private final Parallel.RangeBody biasBody = this::biasGradients;
+
     /** y = W ⋆ x + b; W is outC × patch, bias may be null. */
     public void forward(float[] x, float[] w, float[] bias, float[] y) {
-        parallel.forRange(groups, (s, e, worker) -> {
-            float[] c = col[worker], t = yt[worker];
-            for (int gi = s; gi < e; gi++) {
-                int n0 = gi * group, count = Math.min(group, batch - n0), cols = count * hw;
-                unfold(x, n0, count, c);
-                Gemm.nn(g.outC, cols, patch, w, 0, patch, c, 0, cols, t, 0, cols, false);
-                for (int i = 0; i < count; i++) {
-                    for (int k = 0; k < g.outC; k++) {
-                        int src = k * cols + i * hw, dst = (n0 + i) * outSize + k * hw;
-                        if (bias == null) {
-                            System.arraycopy(t, src, y, dst, hw);
-                        } else {
-                            float b = bias[k];
-                            for (int j = 0; j < hw; j++) {
-                                y[dst + j] = t[src + j] + b;
-                            }
+        this.x = x;
+        this.w = w;
+        this.bias = bias;
+        this.y = y;
+        parallel.forRange(groups, forwardBody);
+    }
+
+    private void forwardGroups(int s, int e, int worker) {
+        float[] c = col[worker], t = yt[worker];
+        for (int gi = s; gi < e; gi++) {
+            int n0 = gi * group, count = Math.min(group, batch - n0), cols = count * hw;
+            unfold(x, n0, count, c);
+            Gemm.nn(g.outC, cols, patch, w, 0, patch, c, 0, cols, t, 0, cols, false);
+            for (int i = 0; i < count; i++) {
+                for (int k = 0; k < g.outC; k++) {
+                    int src = k * cols + i * hw, dst = (n0 + i) * outSize + k * hw;
+                    if (bias == null) {
+                        System.arraycopy(t, src, y, dst, hw);
+                    } else {
+                        float b = bias[k];
+                        for (int j = 0; j < hw; j++) {
+                            y[dst + j] = t[src + j] + b;
                         }
                     }
                 }
             }
-        });
+        }
     }
 
     /**
@@ -92,56 +106,71 @@ public final class Convolution {
      * input needs no gradient, e.g. the first layer).
      */
     public void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
-        final int wSize = g.outC * patch;
-        parallel.forRange(groups, (s, e, worker) -> {
-            float[] c = col[worker], t = yt[worker];
-            for (int gi = s; gi < e; gi++) {
-                int n0 = gi * group, count = Math.min(group, batch - n0), cols = count * hw;
-                for (int i = 0; i < count; i++) {
-                    for (int k = 0; k < g.outC; k++) {
-                        System.arraycopy(dy, (n0 + i) * outSize + k * hw, t, k * cols + i * hw, hw);
-                    }
-                }
-                unfold(x, n0, count, c);
-                float[] target = groups > 1 ? dwPerGroup : dw;
-                if (dotsForWeights) {
-                    Gemm.dots(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, groups > 1 ? gi * wSize : 0, patch, false);
-                } else {
-                    Gemm.nt(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, groups > 1 ? gi * wSize : 0, patch, false);
-                }
-                if (dx != null) {
-                    // the unfolded input is no longer needed: reuse it for dCOL
-                    Gemm.tn(patch, cols, g.outC, w, 0, patch, t, 0, cols, c, 0, cols, false);
-                    java.util.Arrays.fill(dx, n0 * inSize, (n0 + count) * inSize, 0f);
-                    for (int i = 0; i < count; i++) {
-                        Im2col.col2im(g, c, i * hw, cols, dx, (n0 + i) * inSize);
-                    }
-                }
-            }
-        });
+        this.x = x;
+        this.w = w;
+        this.dy = dy;
+        this.dx = dx;
+        this.dw = dw;
+        this.db = db;
+        parallel.forRange(groups, backwardBody);
         if (groups > 1) {
-            parallel.forRange(wSize, (s, e, worker) -> {
-                for (int i = s; i < e; i++) {
-                    float sum = 0f;
-                    for (int gi = 0; gi < groups; gi++) {
-                        sum += dwPerGroup[gi * wSize + i];
-                    }
-                    dw[i] = sum;
-                }
-            });
+            parallel.forRange(g.outC * patch, weightSumBody);
         }
         if (db != null) {
-            parallel.forRange(g.outC, (s, e, worker) -> {
-                for (int k = s; k < e; k++) {
-                    float sum = 0f;
-                    for (int n = 0; n < batch; n++) {
-                        for (int i = n * outSize + k * hw, end = i + hw; i < end; i++) {
-                            sum += dy[i];
-                        }
-                    }
-                    db[k] = sum;
+            parallel.forRange(g.outC, biasBody);
+        }
+    }
+
+    private void backwardGroups(int s, int e, int worker) {
+        final int wSize = g.outC * patch;
+        float[] c = col[worker], t = yt[worker];
+        for (int gi = s; gi < e; gi++) {
+            int n0 = gi * group, count = Math.min(group, batch - n0), cols = count * hw;
+            for (int i = 0; i < count; i++) {
+                for (int k = 0; k < g.outC; k++) {
+                    System.arraycopy(dy, (n0 + i) * outSize + k * hw, t, k * cols + i * hw, hw);
                 }
-            });
+            }
+            unfold(x, n0, count, c);
+            float[] target = groups > 1 ? dwPerGroup : dw;
+            int tOff = groups > 1 ? gi * wSize : 0;
+            if (dotsForWeights) {
+                Gemm.dots(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, tOff, patch, false);
+            } else {
+                Gemm.nt(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, tOff, patch, false);
+            }
+            if (dx != null) {
+                // the unfolded input is no longer needed: reuse it for dCOL
+                Gemm.tn(patch, cols, g.outC, w, 0, patch, t, 0, cols, c, 0, cols, false);
+                java.util.Arrays.fill(dx, n0 * inSize, (n0 + count) * inSize, 0f);
+                for (int i = 0; i < count; i++) {
+                    Im2col.col2im(g, c, i * hw, cols, dx, (n0 + i) * inSize);
+                }
+            }
+        }
+    }
+
+    /** dW = Σ over groups of the per-group partials, in group order. */
+    private void sumWeightGradients(int s, int e, int worker) {
+        final int wSize = g.outC * patch;
+        for (int i = s; i < e; i++) {
+            float sum = 0f;
+            for (int gi = 0; gi < groups; gi++) {
+                sum += dwPerGroup[gi * wSize + i];
+            }
+            dw[i] = sum;
+        }
+    }
+
+    private void biasGradients(int s, int e, int worker) {
+        for (int k = s; k < e; k++) {
+            float sum = 0f;
+            for (int n = 0; n < batch; n++) {
+                for (int i = n * outSize + k * hw, end = i + hw; i < end; i++) {
+                    sum += dy[i];
+                }
+            }
+            db[k] = sum;
         }
     }
 }

@@ -1,17 +1,16 @@
 package org.sparkcnn.kernel;
 
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The intra-op thread pool. Work is split into at most {@link #threads()} contiguous chunks and
  * the calling thread runs the first one, so never more than {@code threads} threads compute.
  * Kernels split only over independent outputs (images, channels, rows), never over a sum, so
  * results do not depend on the thread count.
+ * <p>
+ * Workers wait parked on a generation counter; a call publishes its body and wakes them, so a
+ * call allocates nothing (training steps make hundreds of calls).
  */
 public final class Parallel implements AutoCloseable {
     /** Body of a parallel loop over {@code [start, end)}; {@code worker} indexes per-thread scratch. */
@@ -22,33 +21,34 @@ public final class Parallel implements AutoCloseable {
 
     private static final ThreadLocal<Boolean> IN_WORKER = ThreadLocal.withInitial(() -> false);
     private static final AtomicInteger POOLS = new AtomicInteger();
+    /** Spins before parking, so back-to-back calls do not pay a wake-up each. */
+    private static final int SPINS = 20_000;
     private static volatile Parallel defaultPool;
 
     private final int threads;
-    private final ExecutorService helpers;
-    @SuppressWarnings("unchecked")
-    private final Future<?>[] pending;
+    private final Thread[] workers;
+    private final AtomicInteger remaining = new AtomicInteger();
+    private volatile long generation;
+    private volatile boolean closed;
+    private RangeBody body;
+    private int count;
+    private int chunks;
+    private Thread caller;
+    private volatile Throwable failure;
 
     public Parallel(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("thread count must be at least 1, got " + threads);
         }
         this.threads = threads;
-        this.pending = new Future<?>[threads];
-        if (threads == 1) {
-            helpers = null;
-        } else {
-            int id = POOLS.incrementAndGet();
-            AtomicInteger n = new AtomicInteger();
-            ThreadFactory tf = r -> {
-                Thread t = new Thread(() -> {
-                    IN_WORKER.set(true);
-                    r.run();
-                }, "sparkcnn-" + id + "-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            };
-            helpers = Executors.newFixedThreadPool(threads - 1, tf);
+        this.workers = new Thread[threads - 1];
+        int id = POOLS.incrementAndGet();
+        for (int i = 0; i < workers.length; i++) {
+            final int chunk = i + 1;
+            Thread t = new Thread(() -> work(chunk), "sparkcnn-" + id + "-" + chunk);
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
         }
     }
 
@@ -90,57 +90,98 @@ public final class Parallel implements AutoCloseable {
         return threads;
     }
 
+    private static int bound(int count, int chunks, int c) {
+        return (int) ((long) count * c / chunks);
+    }
+
     /** Runs {@code body} over {@code [0, count)} split into at most {@link #threads()} chunks. */
     public void forRange(int count, RangeBody body) {
         int chunks = Math.min(threads, count);
-        if (chunks <= 1 || IN_WORKER.get()) {
+        if (chunks <= 1 || IN_WORKER.get() || caller == Thread.currentThread()) {
+            // one chunk, or a nested call: run here
             if (count > 0) {
                 body.run(0, count, 0);
             }
             return;
         }
         synchronized (this) {
-            for (int c = 1; c < chunks; c++) {
-                final int s = (int) ((long) count * c / chunks);
-                final int e = (int) ((long) count * (c + 1) / chunks);
-                final int w = c;
-                pending[c] = helpers.submit(() -> body.run(s, e, w));
+            if (closed) {
+                throw new IllegalStateException("thread pool is closed");
             }
-            Throwable failure = null;
+            this.body = body;
+            this.count = count;
+            this.chunks = chunks;
+            this.caller = Thread.currentThread();
+            this.failure = null;
+            remaining.set(chunks - 1);
+            generation++; // publishes the fields above to the workers
+            for (int c = 1; c < chunks; c++) {
+                LockSupport.unpark(workers[c - 1]);
+            }
+            Throwable own = null;
             try {
-                body.run(0, (int) ((long) count / chunks), 0);
+                body.run(0, bound(count, chunks, 1), 0);
+            } catch (Throwable t) {
+                own = t;
+            }
+            for (int spin = 0; remaining.get() != 0 && spin < SPINS; spin++) {
+                Thread.onSpinWait();
+            }
+            while (remaining.get() != 0) {
+                LockSupport.park(this);
+            }
+            this.body = null;
+            this.caller = null;
+            Throwable t = own != null ? own : failure;
+            if (t instanceof RuntimeException re) {
+                throw re;
+            } else if (t instanceof Error err) {
+                throw err;
+            } else if (t != null) {
+                throw new RuntimeException(t);
+            }
+        }
+    }
+
+    private void work(int chunk) {
+        IN_WORKER.set(true);
+        long seen = 0;
+        while (!closed) {
+            long g = generation;
+            if (g == seen) {
+                for (int spin = 0; spin < SPINS && generation == seen && !closed; spin++) {
+                    Thread.onSpinWait();
+                }
+                if (generation == seen && !closed) {
+                    LockSupport.park(this);
+                }
+                continue;
+            }
+            seen = g;
+            int n = chunks, total = count;
+            if (chunk >= n) {
+                continue;
+            }
+            Thread owner = caller;
+            try {
+                body.run(bound(total, n, chunk), bound(total, n, chunk + 1), chunk);
             } catch (Throwable t) {
                 failure = t;
             }
-            for (int c = 1; c < chunks; c++) {
-                try {
-                    pending[c].get();
-                } catch (ExecutionException e) {
-                    if (failure == null) {
-                        failure = e.getCause();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    if (failure == null) {
-                        failure = e;
-                    }
-                }
-                pending[c] = null;
-            }
-            if (failure instanceof RuntimeException re) {
-                throw re;
-            } else if (failure instanceof Error err) {
-                throw err;
-            } else if (failure != null) {
-                throw new RuntimeException(failure);
+            if (remaining.decrementAndGet() == 0) {
+                LockSupport.unpark(owner);
             }
         }
     }
 
     @Override
     public void close() {
-        if (helpers != null && this != defaultPool) {
-            helpers.shutdownNow();
+        if (this == defaultPool) {
+            return;
+        }
+        closed = true;
+        for (Thread t : workers) {
+            LockSupport.unpark(t);
         }
     }
 }

@@ -1,21 +1,21 @@
 package org.sparkcnn.kernel;
 
 /**
- * Max and average pooling over NCHW planes, one plane per task. Windows are k×k at stride s
- * over the input padded by p (floor mode); padded cells never win a max.
+ * Max and average pooling over NCHW planes [start, end) (callers split planes across threads).
+ * Windows are k×k at stride s over the input padded by p (floor mode); padded cells never win a max.
  */
 public final class Pooling {
     private Pooling() {
     }
 
     /** y = max over each window; argmax[o] = index in x of the first cell that won (NaN wins, as in PyTorch). */
-    public static void maxForward(Parallel par, float[] x, int planes, int h, int w, int kh, int kw, int sh, int sw,
+    public static void maxForward(float[] x, int start, int end, int h, int w, int kh, int kw, int sh, int sw,
                                   int ph, int pw, int oh, int ow, float[] y, int[] argmax) {
         if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
-            par.forRange(planes, (start, end, worker) -> max2x2(x, start, end, h, w, oh, ow, y, argmax));
+            max2x2(x, start, end, h, w, oh, ow, y, argmax);
             return;
         }
-        par.forRange(planes, (start, end, worker) -> {
+        {
             for (int pl = start; pl < end; pl++) {
                 int xo = pl * h * w;
                 int yo = pl * oh * ow;
@@ -46,7 +46,7 @@ public final class Pooling {
                     }
                 }
             }
-        });
+        }
     }
 
     /** The common 2×2 stride-2 window without padding, unrolled; same winner rule as the general loop. */
@@ -88,14 +88,14 @@ public final class Pooling {
     }
 
     /** dx = 0, then each dy goes to the input cell that won its window. */
-    public static void maxBackward(Parallel par, float[] dy, int[] argmax, int planes, int inPlane, int outPlane,
+    public static void maxBackward(float[] dy, int[] argmax, int start, int end, int inPlane, int outPlane,
                                    float[] dx) {
-        par.forRange(planes, (start, end, worker) -> {
+        {
             java.util.Arrays.fill(dx, start * inPlane, end * inPlane, 0f);
             for (int o = start * outPlane; o < end * outPlane; o++) {
                 dx[argmax[o]] += dy[o];
             }
-        });
+        }
     }
 
     /**
@@ -111,9 +111,9 @@ public final class Pooling {
         return (Math.min(hs + kh, h) - Math.max(hs, 0)) * (Math.min(ws + kw, w) - Math.max(ws, 0));
     }
 
-    public static void avgForward(Parallel par, float[] x, int planes, int h, int w, int kh, int kw, int sh, int sw,
+    public static void avgForward(float[] x, int start, int end, int h, int w, int kh, int kw, int sh, int sw,
                                   int ph, int pw, int oh, int ow, boolean countIncludePad, float[] y) {
-        par.forRange(planes, (start, end, worker) -> {
+        {
             for (int pl = start; pl < end; pl++) {
                 int xo = pl * h * w;
                 int yo = pl * oh * ow;
@@ -132,13 +132,13 @@ public final class Pooling {
                     }
                 }
             }
-        });
+        }
     }
 
     /** dx = 0, then each dy is spread evenly over the real cells of its window. */
-    public static void avgBackward(Parallel par, float[] dy, int planes, int h, int w, int kh, int kw, int sh, int sw,
+    public static void avgBackward(float[] dy, int start, int end, int h, int w, int kh, int kw, int sh, int sw,
                                    int ph, int pw, int oh, int ow, boolean countIncludePad, float[] dx) {
-        par.forRange(planes, (start, end, worker) -> {
+        {
             java.util.Arrays.fill(dx, start * h * w, end * h * w, 0f);
             for (int pl = start; pl < end; pl++) {
                 int xo = pl * h * w;
@@ -157,12 +157,12 @@ public final class Pooling {
                     }
                 }
             }
-        });
+        }
     }
 
     /** y[plane] = mean of the plane. */
-    public static void globalAvgForward(Parallel par, float[] x, int planes, int size, float[] y) {
-        par.forRange(planes, (start, end, worker) -> {
+    public static void globalAvgForward(float[] x, int start, int end, int size, float[] y) {
+        {
             for (int pl = start; pl < end; pl++) {
                 float s = 0f;
                 int o = pl * size;
@@ -171,14 +171,14 @@ public final class Pooling {
                 }
                 y[pl] = s / size;
             }
-        });
+        }
     }
 
-    public static void globalAvgBackward(Parallel par, float[] dy, int planes, int size, float[] dx) {
-        par.forRange(planes, (start, end, worker) -> {
+    public static void globalAvgBackward(float[] dy, int start, int end, int size, float[] dx) {
+        {
             for (int pl = start; pl < end; pl++) {
                 java.util.Arrays.fill(dx, pl * size, (pl + 1) * size, dy[pl] / size);
             }
-        });
+        }
     }
 }

@@ -1,11 +1,16 @@
 package org.sparkcnn.layer;
 
+import org.sparkcnn.kernel.Parallel;
 import org.sparkcnn.tensor.Tensor;
 
 /** Element-wise activation of any shape; subclasses give the function and its derivative. */
 abstract class Activation extends AbstractLayer {
     private Tensor output;
     private Tensor dInput;
+    // Loop bodies are built once: a capturing lambda per call would allocate every step.
+    private float[] xs, ys, gs, dxs;
+    private final Parallel.RangeBody forwardBody = (s, e, w) -> apply(xs, ys, s, e);
+    private final Parallel.RangeBody backwardBody = (s, e, w) -> derive(xs, ys, gs, dxs, s, e);
 
     protected Activation(String name) {
         super(name);
@@ -31,8 +36,9 @@ abstract class Activation extends AbstractLayer {
             outputShape(x.shape());
         }
         output = Tensor.reuseLike(output, x);
-        final float[] xs = x.data, ys = output.data;
-        parallel.forRange(xs.length, (s, e, w) -> apply(xs, ys, s, e));
+        xs = x.data;
+        ys = output.data;
+        parallel.forRange(xs.length, forwardBody);
         input = x;
         return output;
     }
@@ -41,8 +47,11 @@ abstract class Activation extends AbstractLayer {
     protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, dy);
-        final float[] xs = input.data, ys = output.data, g = dy.data, dx = dInput.data;
-        parallel.forRange(xs.length, (s, e, w) -> derive(xs, ys, g, dx, s, e));
+        xs = input.data;
+        ys = output.data;
+        gs = dy.data;
+        dxs = dInput.data;
+        parallel.forRange(xs.length, backwardBody);
         return dInput;
     }
 }

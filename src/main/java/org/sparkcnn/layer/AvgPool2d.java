@@ -9,6 +9,9 @@ import org.sparkcnn.tensor.Tensor;
  */
 public final class AvgPool2d extends Pool2d {
     public final boolean countIncludePad;
+    private float[] gs;
+    private final org.sparkcnn.kernel.Parallel.RangeBody forwardBody = this::forwardPlanes;
+    private final org.sparkcnn.kernel.Parallel.RangeBody backwardBody = this::backwardPlanes;
 
     public AvgPool2d(String name, int kh, int kw, int sh, int sw, int ph, int pw, boolean countIncludePad) {
         super(name, kh, kw, sh, sw, ph, pw);
@@ -19,6 +22,16 @@ public final class AvgPool2d extends Pool2d {
         this(name, k, k, stride, stride, pad, pad, countIncludePad);
     }
 
+    private void forwardPlanes(int s, int e, int w) {
+        Pooling.avgForward(input.data, s, e, input.dim(2), input.dim(3), kh, kw, sh, sw, ph, pw, output.dim(2),
+                output.dim(3), countIncludePad, output.data);
+    }
+
+    private void backwardPlanes(int s, int e, int w) {
+        Pooling.avgBackward(gs, s, e, input.dim(2), input.dim(3), kh, kw, sh, sw, ph, pw, output.dim(2), output.dim(3),
+                countIncludePad, dInput.data);
+    }
+
     @Override
     protected String signature() {
         return "AvgPool2d " + window() + (countIncludePad ? "" : " excluding padding");
@@ -27,8 +40,7 @@ public final class AvgPool2d extends Pool2d {
     @Override
     protected Tensor forwardImpl(Tensor x, boolean training) {
         prepare(x);
-        Pooling.avgForward(parallel, x.data, x.dim(0) * x.dim(1), x.dim(2), x.dim(3), kh, kw, sh, sw, ph, pw,
-                output.dim(2), output.dim(3), countIncludePad, output.data);
+        parallel.forRange(x.dim(0) * x.dim(1), forwardBody);
         return output;
     }
 
@@ -36,8 +48,8 @@ public final class AvgPool2d extends Pool2d {
     protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
-        Pooling.avgBackward(parallel, dy.data, input.dim(0) * input.dim(1), input.dim(2), input.dim(3), kh, kw, sh, sw,
-                ph, pw, output.dim(2), output.dim(3), countIncludePad, dInput.data);
+        gs = dy.data;
+        parallel.forRange(input.dim(0) * input.dim(1), backwardBody);
         return dInput;
     }
 }

@@ -23,6 +23,11 @@ public final class BatchNorm2d extends AbstractLayer {
     private Tensor xhat;
     private Tensor dInput;
     private boolean lastTraining;
+    private Tensor gradOut;
+    // Loop bodies built once: a capturing lambda per call would allocate every step.
+    private final org.sparkcnn.kernel.Parallel.RangeBody trainBody = this::trainChannels;
+    private final org.sparkcnn.kernel.Parallel.RangeBody evalBody = this::evalChannels;
+    private final org.sparkcnn.kernel.Parallel.RangeBody backwardBody = this::backwardChannels;
 
     public BatchNorm2d(String name, int channels, float momentum, float eps) {
         super(name);
@@ -104,111 +109,118 @@ public final class BatchNorm2d extends AbstractLayer {
             throw error("needs more than one value per channel in training, got input shape " + Shapes.str(x.shape()));
         }
         output = Tensor.reuseLike(output, x);
-        final float[] xs = x.data, ys = output.data;
-        final float[] g = weight.value.data, b = bias.value.data, rm = runningMean.value.data, rv = runningVar.value.data;
-        final int cs = channels;
         if (training) {
             xhat = Tensor.reuseLike(xhat, x);
-            final float[] xh = xhat.data;
-            parallel.forRange(cs, (c0, c1, worker) -> {
-                for (int c = c0; c < c1; c++) {
-                    double sum = 0;
-                    for (int i = 0; i < n; i++) {
-                        int o = (i * cs + c) * plane;
-                        for (int j = 0; j < plane; j++) {
-                            sum += xs[o + j];
-                        }
-                    }
-                    double mean = sum / count;
-                    double sq = 0;
-                    for (int i = 0; i < n; i++) {
-                        int o = (i * cs + c) * plane;
-                        for (int j = 0; j < plane; j++) {
-                            double d = xs[o + j] - mean;
-                            sq += d * d;
-                        }
-                    }
-                    double var = sq / count;
-                    float is = (float) (1.0 / Math.sqrt(var + eps));
-                    float fm = (float) mean;
-                    invStd[c] = is;
-                    for (int i = 0; i < n; i++) {
-                        int o = (i * cs + c) * plane;
-                        for (int j = 0; j < plane; j++) {
-                            float h = (xs[o + j] - fm) * is;
-                            xh[o + j] = h;
-                            ys[o + j] = g[c] * h + b[c];
-                        }
-                    }
-                    rm[c] = (float) ((1 - momentum) * rm[c] + momentum * mean);
-                    rv[c] = (float) ((1 - momentum) * rv[c] + momentum * sq / (count - 1));
-                }
-            });
-        } else {
-            parallel.forRange(cs, (c0, c1, worker) -> {
-                for (int c = c0; c < c1; c++) {
-                    float is = (float) (1.0 / Math.sqrt((double) rv[c] + eps));
-                    invStd[c] = is;
-                    float scale = g[c] * is, shift = b[c] - rm[c] * scale;
-                    for (int i = 0; i < n; i++) {
-                        int o = (i * cs + c) * plane;
-                        for (int j = 0; j < plane; j++) {
-                            ys[o + j] = xs[o + j] * scale + shift;
-                        }
-                    }
-                }
-            });
         }
-        lastTraining = training;
         input = x;
+        parallel.forRange(channels, training ? trainBody : evalBody);
+        lastTraining = training;
         return output;
+    }
+
+    private void trainChannels(int c0, int c1, int worker) {
+        final int n = input.dim(0), plane = input.dim(2) * input.dim(3), count = n * plane, cs = channels;
+        final float[] xs = input.data, ys = output.data, xh = xhat.data;
+        final float[] g = weight.value.data, b = bias.value.data, rm = runningMean.value.data, rv = runningVar.value.data;
+        for (int c = c0; c < c1; c++) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                int o = (i * cs + c) * plane;
+                for (int j = 0; j < plane; j++) {
+                    sum += xs[o + j];
+                }
+            }
+            double mean = sum / count;
+            double sq = 0;
+            for (int i = 0; i < n; i++) {
+                int o = (i * cs + c) * plane;
+                for (int j = 0; j < plane; j++) {
+                    double d = xs[o + j] - mean;
+                    sq += d * d;
+                }
+            }
+            double var = sq / count;
+            float is = (float) (1.0 / Math.sqrt(var + eps));
+            float fm = (float) mean;
+            invStd[c] = is;
+            for (int i = 0; i < n; i++) {
+                int o = (i * cs + c) * plane;
+                for (int j = 0; j < plane; j++) {
+                    float h = (xs[o + j] - fm) * is;
+                    xh[o + j] = h;
+                    ys[o + j] = g[c] * h + b[c];
+                }
+            }
+            rm[c] = (float) ((1 - momentum) * rm[c] + momentum * mean);
+            rv[c] = (float) ((1 - momentum) * rv[c] + momentum * sq / (count - 1));
+        }
+    }
+
+    private void evalChannels(int c0, int c1, int worker) {
+        final int n = input.dim(0), plane = input.dim(2) * input.dim(3), cs = channels;
+        final float[] xs = input.data, ys = output.data;
+        final float[] g = weight.value.data, b = bias.value.data, rm = runningMean.value.data, rv = runningVar.value.data;
+        for (int c = c0; c < c1; c++) {
+            float is = (float) (1.0 / Math.sqrt((double) rv[c] + eps));
+            invStd[c] = is;
+            float scale = g[c] * is, shift = b[c] - rm[c] * scale;
+            for (int i = 0; i < n; i++) {
+                int o = (i * cs + c) * plane;
+                for (int j = 0; j < plane; j++) {
+                    ys[o + j] = xs[o + j] * scale + shift;
+                }
+            }
+        }
     }
 
     @Override
     protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
+        gradOut = dy;
+        parallel.forRange(channels, backwardBody);
+        return dInput;
+    }
+
+    private void backwardChannels(int c0, int c1, int worker) {
         final int n = input.dim(0), plane = input.dim(2) * input.dim(3), cs = channels;
         final int count = n * plane;
-        final float[] g = dy.data, dx = dInput.data, gamma = weight.value.data;
+        final float[] g = gradOut.data, dx = dInput.data, gamma = weight.value.data;
         final float[] dgamma = weight.grad.data, dbeta = bias.grad.data;
         final float[] xh = lastTraining ? xhat.data : null;
         final float[] xs = input.data, rm = runningMean.value.data;
         final boolean training = lastTraining;
-        parallel.forRange(cs, (c0, c1, worker) -> {
-            for (int c = c0; c < c1; c++) {
-                double sb = 0, sg = 0;
+        for (int c = c0; c < c1; c++) {
+            double sb = 0, sg = 0;
+            for (int i = 0; i < n; i++) {
+                int o = (i * cs + c) * plane;
+                for (int j = 0; j < plane; j++) {
+                    float h = training ? xh[o + j] : (xs[o + j] - rm[c]) * invStd[c];
+                    sb += g[o + j];
+                    sg += (double) g[o + j] * h;
+                }
+            }
+            dbeta[c] = (float) sb;
+            dgamma[c] = (float) sg;
+            if (training) {
+                // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
+                float k = gamma[c] * invStd[c] / count;
+                float fsb = (float) sb, fsg = (float) sg;
                 for (int i = 0; i < n; i++) {
                     int o = (i * cs + c) * plane;
                     for (int j = 0; j < plane; j++) {
-                        float h = training ? xh[o + j] : (xs[o + j] - rm[c]) * invStd[c];
-                        sb += g[o + j];
-                        sg += (double) g[o + j] * h;
+                        dx[o + j] = k * (count * g[o + j] - fsb - xh[o + j] * fsg);
                     }
                 }
-                dbeta[c] = (float) sb;
-                dgamma[c] = (float) sg;
-                if (training) {
-                    // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
-                    float k = gamma[c] * invStd[c] / count;
-                    float fsb = (float) sb, fsg = (float) sg;
-                    for (int i = 0; i < n; i++) {
-                        int o = (i * cs + c) * plane;
-                        for (int j = 0; j < plane; j++) {
-                            dx[o + j] = k * (count * g[o + j] - fsb - xh[o + j] * fsg);
-                        }
-                    }
-                } else {
-                    float k = gamma[c] * invStd[c];
-                    for (int i = 0; i < n; i++) {
-                        int o = (i * cs + c) * plane;
-                        for (int j = 0; j < plane; j++) {
-                            dx[o + j] = k * g[o + j];
-                        }
+            } else {
+                float k = gamma[c] * invStd[c];
+                for (int i = 0; i < n; i++) {
+                    int o = (i * cs + c) * plane;
+                    for (int j = 0; j < plane; j++) {
+                        dx[o + j] = k * g[o + j];
                     }
                 }
             }
-        });
-        return dInput;
+        }
     }
 }

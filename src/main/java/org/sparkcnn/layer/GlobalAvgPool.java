@@ -7,6 +7,11 @@ import org.sparkcnn.tensor.Tensor;
 public final class GlobalAvgPool extends AbstractLayer {
     private Tensor output;
     private Tensor dInput;
+    private float[] gs;
+    private final org.sparkcnn.kernel.Parallel.RangeBody forwardBody = (s, e, w) ->
+            Pooling.globalAvgForward(input.data, s, e, input.dim(2) * input.dim(3), output.data);
+    private final org.sparkcnn.kernel.Parallel.RangeBody backwardBody = (s, e, w) ->
+            Pooling.globalAvgBackward(gs, s, e, input.dim(2) * input.dim(3), dInput.data);
 
     public GlobalAvgPool(String name) {
         super(name);
@@ -27,8 +32,8 @@ public final class GlobalAvgPool extends AbstractLayer {
     protected Tensor forwardImpl(Tensor x, boolean training) {
         int[] out = outputShape(x.shape());
         output = Tensor.reuse(output, out);
-        Pooling.globalAvgForward(parallel, x.data, out[0] * out[1], x.dim(2) * x.dim(3), output.data);
         input = x;
+        parallel.forRange(out[0] * out[1], forwardBody);
         return output;
     }
 
@@ -36,7 +41,8 @@ public final class GlobalAvgPool extends AbstractLayer {
     protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
-        Pooling.globalAvgBackward(parallel, dy.data, output.size(), input.dim(2) * input.dim(3), dInput.data);
+        gs = dy.data;
+        parallel.forRange(output.size(), backwardBody);
         return dInput;
     }
 }

@@ -3,6 +3,7 @@ package org.sparkcnn.layer;
 import java.util.List;
 import java.util.random.RandomGenerator;
 import org.sparkcnn.kernel.Gemm;
+import org.sparkcnn.kernel.Parallel;
 import org.sparkcnn.tensor.Shapes;
 import org.sparkcnn.tensor.Tensor;
 
@@ -66,42 +67,58 @@ public final class Linear extends AbstractLayer {
         return new int[] {s[0], out};
     }
 
+    // Arguments of the running call; loop bodies built once (no allocation per step).
+    private float[] gs;
+    private final Parallel.RangeBody forwardBody = this::forwardColumns;
+    private final Parallel.RangeBody inputGradientBody = this::inputGradientColumns;
+    private final Parallel.RangeBody weightGradientBody = this::weightGradientRows;
+
     @Override
     protected Tensor forwardImpl(Tensor x, boolean training) {
         if (input == null || !x.sameShape(input)) {
             output = Tensor.reuse(output, outputShape(x.shape()));
         }
-        final int n = x.dim(0);
-        final float[] xs = x.data, w = weight.value.data, b = bias.value.data, y = output.data;
-        parallel.forRange(out, (j0, j1, worker) -> {
-            for (int r = 0; r < n; r++) {
-                System.arraycopy(b, j0, y, r * out + j0, j1 - j0);
-            }
-            Gemm.nt(n, j1 - j0, in, xs, 0, in, w, j0 * in, in, y, j0, out, true);
-        });
         input = x;
+        parallel.forRange(out, forwardBody);
         return output;
+    }
+
+    /** y[:, j0..j1) = b + x · W[j0..j1)ᵀ. */
+    private void forwardColumns(int j0, int j1, int worker) {
+        int n = input.dim(0);
+        float[] y = output.data;
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(bias.value.data, j0, y, r * out + j0, j1 - j0);
+        }
+        Gemm.nt(n, j1 - j0, in, input.data, 0, in, weight.value.data, j0 * in, in, y, j0, out, true);
     }
 
     @Override
     protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
-        final int n = input.dim(0);
-        final float[] xs = input.data, w = weight.value.data, g = dy.data, dx = dInput.data;
-        final float[] dw = weight.grad.data, db = bias.grad.data;
-        parallel.forRange(in, (j0, j1, worker) ->
-                Gemm.nn(n, j1 - j0, out, g, 0, out, w, j0, in, dx, j0, in, false));
-        parallel.forRange(out, (j0, j1, worker) -> {
-            Gemm.tn(j1 - j0, in, n, g, j0, out, xs, 0, in, dw, j0 * in, in, false);
-            for (int j = j0; j < j1; j++) {
-                float s = 0f;
-                for (int r = 0; r < n; r++) {
-                    s += g[r * out + j];
-                }
-                db[j] = s;
-            }
-        });
+        gs = dy.data;
+        parallel.forRange(in, inputGradientBody);
+        parallel.forRange(out, weightGradientBody);
         return dInput;
+    }
+
+    /** dx[:, j0..j1) = dy · W[:, j0..j1). */
+    private void inputGradientColumns(int j0, int j1, int worker) {
+        Gemm.nn(input.dim(0), j1 - j0, out, gs, 0, out, weight.value.data, j0, in, dInput.data, j0, in, false);
+    }
+
+    /** dW[j0..j1) = dy[:, j0..j1)ᵀ · x and db[j0..j1) = Σ dy[:, j0..j1). */
+    private void weightGradientRows(int j0, int j1, int worker) {
+        int n = input.dim(0);
+        Gemm.tn(j1 - j0, in, n, gs, j0, out, input.data, 0, in, weight.grad.data, j0 * in, in, false);
+        float[] db = bias.grad.data;
+        for (int j = j0; j < j1; j++) {
+            float s = 0f;
+            for (int r = 0; r < n; r++) {
+                s += gs[r * out + j];
+            }
+            db[j] = s;
+        }
     }
 }

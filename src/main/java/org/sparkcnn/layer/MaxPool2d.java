@@ -6,6 +6,11 @@ import org.sparkcnn.tensor.Tensor;
 /** Max pooling; backward sends each error to the cell that won its window (the first on ties). */
 public final class MaxPool2d extends Pool2d {
     private int[] argmax = new int[0];
+    private float[] gs;
+    private final org.sparkcnn.kernel.Parallel.RangeBody forwardBody = (s, e, w) -> Pooling.maxForward(input.data, s, e,
+            input.dim(2), input.dim(3), kh, kw, sh, sw, ph, pw, output.dim(2), output.dim(3), output.data, argmax);
+    private final org.sparkcnn.kernel.Parallel.RangeBody backwardBody = (s, e, w) -> Pooling.maxBackward(gs, argmax, s, e,
+            input.dim(2) * input.dim(3), output.dim(2) * output.dim(3), dInput.data);
 
     public MaxPool2d(String name, int kh, int kw, int sh, int sw, int ph, int pw) {
         super(name, kh, kw, sh, sw, ph, pw);
@@ -26,8 +31,7 @@ public final class MaxPool2d extends Pool2d {
         if (argmax.length != output.size()) {
             argmax = new int[output.size()];
         }
-        Pooling.maxForward(parallel, x.data, x.dim(0) * x.dim(1), x.dim(2), x.dim(3), kh, kw, sh, sw, ph, pw,
-                output.dim(2), output.dim(3), output.data, argmax);
+        parallel.forRange(x.dim(0) * x.dim(1), forwardBody);
         return output;
     }
 
@@ -35,8 +39,8 @@ public final class MaxPool2d extends Pool2d {
     protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
         dInput = Tensor.reuseLike(dInput, input);
-        Pooling.maxBackward(parallel, dy.data, argmax, input.dim(0) * input.dim(1), input.dim(2) * input.dim(3),
-                output.dim(2) * output.dim(3), dInput.data);
+        gs = dy.data;
+        parallel.forRange(input.dim(0) * input.dim(1), backwardBody);
         return dInput;
     }
 }

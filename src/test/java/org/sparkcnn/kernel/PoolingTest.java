@@ -80,10 +80,10 @@ class PoolingTest {
             }
             for (Parallel par : new Parallel[] {ONE, THREE}) {
                 int[] argmax = new int[y.length];
-                Pooling.maxForward(par, x, pl, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, y, argmax);
+                par.forRange(pl, (s0, e0, wk) -> Pooling.maxForward(x, s0, e0, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, y, argmax));
                 assertArrayEquals(refY, y, java.util.Arrays.toString(c));
                 java.util.Arrays.fill(dx, 99f);
-                Pooling.maxBackward(par, dy, argmax, pl, h * w, oh * ow, dx);
+                par.forRange(pl, (s0, e0, wk) -> Pooling.maxBackward(dy, argmax, s0, e0, h * w, oh * ow, dx));
                 assertArrayEquals(refDx, dx, 1e-6f, java.util.Arrays.toString(c));
             }
         }
@@ -94,7 +94,7 @@ class PoolingTest {
         float[] x = {1, 1, 1, 1, 2, Float.NaN, 2, 0, 3};
         float[] y = new float[4];
         int[] arg = new int[4];
-        Pooling.maxForward(ONE, x, 1, 3, 3, 2, 2, 1, 1, 0, 0, 2, 2, y, arg);
+        ONE.forRange(1, (s0, e0, wk) -> Pooling.maxForward(x, s0, e0, 3, 3, 2, 2, 1, 1, 0, 0, 2, 2, y, arg));
         assertEquals(2f, y[0]);
         assertEquals(4, arg[0]);
         assertTrue(Float.isNaN(y[1]) && Float.isNaN(y[3]));
@@ -145,10 +145,10 @@ class PoolingTest {
                 for (Parallel par : new Parallel[] {ONE, THREE}) {
                     String what = java.util.Arrays.toString(c) + " include=" + include + " threads=" + par.threads();
                     float[] y = new float[refY.length], dx = new float[refDx.length];
-                    Pooling.avgForward(par, x, pl, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, include, y);
+                    par.forRange(pl, (s0, e0, wk) -> Pooling.avgForward(x, s0, e0, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, include, y));
                     near(what + " y", refY, y);
                     java.util.Arrays.fill(dx, 99f);
-                    Pooling.avgBackward(par, dy, pl, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, include, dx);
+                    par.forRange(pl, (s0, e0, wk) -> Pooling.avgBackward(dy, s0, e0, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, include, dx));
                     near(what + " dx", refDx, dx);
                 }
             }
@@ -169,8 +169,8 @@ class PoolingTest {
                 }
             }
             float[] y = new float[pl], dx = new float[pl * size];
-            Pooling.globalAvgForward(THREE, x, pl, size, y);
-            Pooling.globalAvgBackward(THREE, dy, pl, size, dx);
+            THREE.forRange(pl, (s0, e0, wk) -> Pooling.globalAvgForward(x, s0, e0, size, y));
+            THREE.forRange(pl, (s0, e0, wk) -> Pooling.globalAvgBackward(dy, s0, e0, size, dx));
             near("global y", refY, y);
             near("global dx", refDx, dx);
         }
