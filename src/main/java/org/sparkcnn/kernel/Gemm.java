@@ -66,42 +66,49 @@ public final class Gemm {
      * are summed at the end in lane order.
      */
     public static void dots(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                             float[] c, int cOff, int ldc, boolean accumulate) {
-        int kv = k - k % L;
+                            float[] c, int cOff, int ldc, boolean accumulate) {
         for (int i = 0; i < m; i++) {
             int ai = aOff + i * lda;
             int j = 0;
             for (; j + 3 < n; j += 4) {
-                int b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-                for (int p = 0; p < kv; p += L) {
-                    FloatVector x = FloatVector.fromArray(S, a, ai + p);
-                    s0 = x.fma(FloatVector.fromArray(S, b, b0 + p), s0);
-                    s1 = x.fma(FloatVector.fromArray(S, b, b1 + p), s1);
-                    s2 = x.fma(FloatVector.fromArray(S, b, b2 + p), s2);
-                    s3 = x.fma(FloatVector.fromArray(S, b, b3 + p), s3);
-                }
-                int ci = cOff + i * ldc + j;
-                finishDot(s0, a, ai, b, b0, kv, k, c, ci, accumulate);
-                finishDot(s1, a, ai, b, b1, kv, k, c, ci + 1, accumulate);
-                finishDot(s2, a, ai, b, b2, kv, k, c, ci + 2, accumulate);
-                finishDot(s3, a, ai, b, b3, kv, k, c, ci + 3, accumulate);
+                dot4(k, a, ai, b, bOff + j * ldb, ldb, c, cOff + i * ldc + j, accumulate);
             }
             for (; j < n; j++) {
-                int bj = bOff + j * ldb;
-                FloatVector s0 = FloatVector.zero(S);
-                for (int p = 0; p < kv; p += L) {
-                    s0 = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bj + p), s0);
-                }
-                finishDot(s0, a, ai, b, bj, kv, k, c, cOff + i * ldc + j, accumulate);
+                dot1(k, a, ai, b, bOff + j * ldb, c, cOff + i * ldc + j, accumulate);
             }
         }
     }
 
-    /** Sums the lanes, adds the scalar tail past the last full vector, stores into c[o]. */
-    private static void finishDot(FloatVector s, float[] a, int ai, float[] b, int bj, int kv, int k, float[] c, int o,
+    // Kept small so that C2 inlines every Vector API call (otherwise it runs the allocating fallback).
+    private static void dot4(int k, float[] a, int ai, float[] b, int b0, int ldb, float[] c, int o, boolean accumulate) {
+        int kv = k - k % L;
+        int b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        for (int p = 0; p < kv; p += L) {
+            FloatVector x = FloatVector.fromArray(S, a, ai + p);
+            s0 = x.fma(FloatVector.fromArray(S, b, b0 + p), s0);
+            s1 = x.fma(FloatVector.fromArray(S, b, b1 + p), s1);
+            s2 = x.fma(FloatVector.fromArray(S, b, b2 + p), s2);
+            s3 = x.fma(FloatVector.fromArray(S, b, b3 + p), s3);
+        }
+        finishDot(s0.reduceLanes(VectorOperators.ADD), a, ai, b, b0, kv, k, c, o, accumulate);
+        finishDot(s1.reduceLanes(VectorOperators.ADD), a, ai, b, b1, kv, k, c, o + 1, accumulate);
+        finishDot(s2.reduceLanes(VectorOperators.ADD), a, ai, b, b2, kv, k, c, o + 2, accumulate);
+        finishDot(s3.reduceLanes(VectorOperators.ADD), a, ai, b, b3, kv, k, c, o + 3, accumulate);
+    }
+
+    private static void dot1(int k, float[] a, int ai, float[] b, int bj, float[] c, int o, boolean accumulate) {
+        int kv = k - k % L;
+        FloatVector s0 = FloatVector.zero(S);
+        for (int p = 0; p < kv; p += L) {
+            s0 = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bj + p), s0);
+        }
+        finishDot(s0.reduceLanes(VectorOperators.ADD), a, ai, b, bj, kv, k, c, o, accumulate);
+    }
+
+    /** Adds the scalar tail past the last full vector to the lane sum, stores into c[o]. */
+    private static void finishDot(float sum, float[] a, int ai, float[] b, int bj, int kv, int k, float[] c, int o,
                                   boolean accumulate) {
-        float sum = s.reduceLanes(VectorOperators.ADD);
         for (int p = kv; p < k; p++) {
             sum += a[ai + p] * b[bj + p];
         }
