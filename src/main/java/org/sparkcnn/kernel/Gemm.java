@@ -173,10 +173,16 @@ public final class Gemm {
             int base = q * kb * NR;
             int jq = j0 + q * NR;
             if (!tb) {
-                for (int p = 0; p < kb; p++) {
-                    int dst = base + p * NR;
-                    System.arraycopy(b, bOff + (p0 + p) * ldb + jq, bp, dst, w);
-                    if (w < NR) {
+                if (w == NR) {
+                    for (int p = 0; p < kb; p++) {
+                        int src = bOff + (p0 + p) * ldb + jq, dst = base + p * NR;
+                        FloatVector.fromArray(S, b, src).intoArray(bp, dst);
+                        FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
+                    }
+                } else {
+                    for (int p = 0; p < kb; p++) {
+                        int dst = base + p * NR;
+                        System.arraycopy(b, bOff + (p0 + p) * ldb + jq, bp, dst, w);
                         Arrays.fill(bp, dst + w, dst + NR, 0f);
                     }
                 }

@@ -25,7 +25,7 @@ public final class Im2col {
                         int iy = oy * g.sh + dy;
                         int o = base + oy * g.outW;
                         if (iy < 0 || iy >= g.inH) {
-                            java.util.Arrays.fill(col, o, o + g.outW, 0f);
+                            VectorOps.zero(col, o, o + g.outW);
                             continue;
                         }
                         int xr = xc + iy * g.inW;
@@ -36,11 +36,9 @@ public final class Im2col {
                             if (hi < lo) {
                                 hi = lo;
                             }
-                            java.util.Arrays.fill(col, o, o + lo, 0f);
-                            if (hi > lo) {
-                                System.arraycopy(x, xr + lo + dx, col, o + lo, hi - lo);
-                            }
-                            java.util.Arrays.fill(col, o + hi, o + g.outW, 0f);
+                            VectorOps.zero(col, o, o + lo);
+                            VectorOps.copy(x, xr + lo + dx, col, o + lo, hi - lo);
+                            VectorOps.zero(col, o + hi, o + g.outW);
                         } else {
                             for (int ox = 0; ox < g.outW; ox++) {
                                 int ix = ox * g.sw + dx;
@@ -73,8 +71,8 @@ public final class Im2col {
                         if (g.sw == 1) {
                             int lo = Math.max(0, -ddx);
                             int hi = Math.min(g.outW, g.inW - ddx);
-                            for (int ox = lo; ox < hi; ox++) {
-                                dx[xr + ox + ddx] += col[o + ox];
+                            if (hi > lo) {
+                                VectorOps.addInto(col, o + lo, dx, xr + lo + ddx, hi - lo);
                             }
                         } else {
                             for (int ox = 0; ox < g.outW; ox++) {

@@ -1,5 +1,7 @@
 package org.sparkcnn.layer;
 
+import org.sparkcnn.kernel.VectorOps;
+
 /** max(0, x); the gradient is passed where x &gt; 0 (zero at 0, as in PyTorch). */
 public final class ReLU extends Activation {
     public ReLU(String name) {
@@ -13,15 +15,11 @@ public final class ReLU extends Activation {
 
     @Override
     protected void apply(float[] x, float[] y, int from, int to) {
-        for (int i = from; i < to; i++) {
-            y[i] = x[i] > 0f ? x[i] : 0f;
-        }
+        VectorOps.relu(x, y, from, to);
     }
 
     @Override
     protected void derive(float[] x, float[] y, float[] dy, float[] dx, int from, int to) {
-        for (int i = from; i < to; i++) {
-            dx[i] = x[i] > 0f ? dy[i] : 0f;
-        }
+        VectorOps.reluBackward(x, dy, dx, from, to);
     }
 }
