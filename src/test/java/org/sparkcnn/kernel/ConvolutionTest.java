@@ -33,6 +33,14 @@ class ConvolutionTest {
         {1, 3, 5, 5, 2, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   // 1×1 stride 2 (not pointwise)
         {2, 1, 9, 9, 2, 5, 5, 3, 3, 1, 1, 2, 1, 0, 2},   // stride 3, kernel 5
         {1, 2, 2, 2, 1, 4, 4, 1, 1, 1, 1, 3, 3, 3, 3},   // kernel larger than input, full padding
+        // stride 1 with output width = input width: Im2col's whole-row path
+        {2, 3, 6, 5, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   // "same" 3×3
+        {2, 2, 5, 6, 3, 3, 3, 1, 1, 1, 1, 0, 2, 0, 2},   // all padding after the input
+        {1, 2, 4, 6, 2, 2, 3, 1, 1, 1, 1, 1, 0, 2, 0},   // all padding before, taller output than valid
+        {2, 1, 3, 3, 2, 1, 5, 1, 1, 1, 1, 0, 0, 2, 2},   // kernel wider than the input
+        {1, 2, 3, 3, 1, 3, 7, 1, 1, 1, 1, 1, 1, 3, 3},   // shift of a whole row width
+        {2, 2, 7, 7, 2, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},   // dilated "same"
+        {1, 1, 5, 4, 2, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1},   // valid height, same width
     };
 
     @Test
