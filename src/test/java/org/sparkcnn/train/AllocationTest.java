@@ -1,0 +1,65 @@
+package org.sparkcnn.train;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.sparkcnn.kernel.Parallel;
+import org.sparkcnn.layer.Param;
+import org.sparkcnn.model.ModelZoo;
+import org.sparkcnn.model.Network;
+import org.sparkcnn.optim.Sgd;
+import org.sparkcnn.tensor.Tensor;
+
+/**
+ * A training step allocates (almost) nothing once the JIT has compiled it: buffers are reused,
+ * the pool does not allocate per call, loop bodies are built once, and the Vector API code is
+ * intrinsified (its fallback allocates a vector object per operation, so a kernel that C2 stops
+ * inlining shows up here as megabytes per step).
+ */
+class AllocationTest {
+    private static final long BOUND = 1024;
+
+    static long allocatedBytes() {
+        java.lang.management.ThreadMXBean tb = ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (long b : ((com.sun.management.ThreadMXBean) tb).getThreadAllocatedBytes(tb.getAllThreadIds())) {
+            total += Math.max(0, b);
+        }
+        return total;
+    }
+
+    @Test
+    void lenet5TrainingStepAllocatesUnderOneKibibyteAfterWarmUp() {
+        try (Parallel pool = new Parallel(2)) {
+            Network net = ModelZoo.build("lenet5", 1).setParallel(pool);
+            List<Param> params = net.paramList();
+            Sgd sgd = new Sgd(0.9, 0);
+            Tensor x = new Tensor(64, 1, 28, 28);
+            SplittableRandom r = new SplittableRandom(2);
+            for (int i = 0; i < x.size(); i++) {
+                x.data[i] = (float) r.nextGaussian();
+            }
+            int[] labels = new int[64];
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = r.nextInt(10);
+            }
+            int window = 25;
+            long best = Long.MAX_VALUE;
+            // Windows until one is under the bound: C2 needs a varying number of steps first.
+            for (int w = 0; w < 120 && best >= BOUND; w++) {
+                long before = allocatedBytes();
+                for (int s = 0; s < window; s++) {
+                    net.forwardLoss(x, labels);
+                    net.backward();
+                    sgd.step(params, 0.001);
+                }
+                best = Math.min(best, (allocatedBytes() - before) / window);
+            }
+            System.out.println("lenet5 training step: " + best + " bytes allocated per step (best window)");
+            assertTrue(best < BOUND, "a lenet5 training step allocates " + best + " bytes after warm-up");
+        }
+    }
+}
