@@ -69,4 +69,88 @@ public final class VectorOps {
             a[i] = 0f;
         }
     }
+
+    /** Σ a[from, from + n), lanes summed in a fixed order. */
+    public static float sum(float[] a, int from, int n) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (int end = n - L; i <= end; i += L) {
+            acc = acc.add(FloatVector.fromArray(S, a, from + i));
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a[from + i];
+        }
+        return s;
+    }
+
+    /** Σ (a − mean)² over [from, from + n). */
+    public static float sumSquaredDeviations(float[] a, int from, int n, float mean) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (int end = n - L; i <= end; i += L) {
+            FloatVector d = FloatVector.fromArray(S, a, from + i).sub(mean);
+            acc = d.fma(d, acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float d = a[from + i] - mean;
+            s += d * d;
+        }
+        return s;
+    }
+
+    /** Σ a·b over [from, from + n). */
+    public static float dot(float[] a, float[] b, int from, int n) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (int end = n - L; i <= end; i += L) {
+            acc = FloatVector.fromArray(S, a, from + i).fma(FloatVector.fromArray(S, b, from + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a[from + i] * b[from + i];
+        }
+        return s;
+    }
+
+    /** h = (x − mean)·invStd and y = gamma·h + beta over [from, from + n). */
+    public static void normalize(float[] x, float[] h, float[] y, int from, int n, float mean, float invStd,
+                                 float gamma, float beta) {
+        int i = from, to = from + n;
+        for (int end = to - L; i <= end; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i).sub(mean).mul(invStd);
+            v.intoArray(h, i);
+            v.fma(gamma, beta).intoArray(y, i);
+        }
+        for (; i < to; i++) {
+            float v = (x[i] - mean) * invStd;
+            h[i] = v;
+            y[i] = gamma * v + beta;
+        }
+    }
+
+    /** y = x·scale + shift over [from, from + n). */
+    public static void affine(float[] x, float[] y, int from, int n, float scale, float shift) {
+        int i = from, to = from + n;
+        for (int end = to - L; i <= end; i += L) {
+            FloatVector.fromArray(S, x, i).fma(scale, shift).intoArray(y, i);
+        }
+        for (; i < to; i++) {
+            y[i] = x[i] * scale + shift;
+        }
+    }
+
+    /** dx = k·(count·dy − sumDy − h·sumDyH), batch norm's input gradient, over [from, from + n). */
+    public static void batchNormBackward(float[] dy, float[] h, float[] dx, int from, int n, float k, float count,
+                                         float sumDy, float sumDyH) {
+        int i = from, to = from + n;
+        for (int end = to - L; i <= end; i += L) {
+            FloatVector g = FloatVector.fromArray(S, dy, i).mul(count).sub(sumDy);
+            FloatVector.fromArray(S, h, i).mul(-sumDyH).add(g).mul(k).intoArray(dx, i);
+        }
+        for (; i < to; i++) {
+            dx[i] = k * (count * dy[i] - sumDy - h[i] * sumDyH);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package org.sparkcnn.layer;
 
 import java.util.List;
+import org.sparkcnn.kernel.VectorOps;
 import org.sparkcnn.tensor.Shapes;
 import org.sparkcnn.tensor.Tensor;
 
@@ -118,6 +119,7 @@ public final class BatchNorm2d extends AbstractLayer {
         return output;
     }
 
+    // Per plane the sums run in vector lanes (fixed order); planes are added up in double.
     private void trainChannels(int c0, int c1, int worker) {
         final int n = input.dim(0), plane = input.dim(2) * input.dim(3), count = n * plane, cs = channels;
         final float[] xs = input.data, ys = output.data, xh = xhat.data;
@@ -125,31 +127,19 @@ public final class BatchNorm2d extends AbstractLayer {
         for (int c = c0; c < c1; c++) {
             double sum = 0;
             for (int i = 0; i < n; i++) {
-                int o = (i * cs + c) * plane;
-                for (int j = 0; j < plane; j++) {
-                    sum += xs[o + j];
-                }
+                sum += VectorOps.sum(xs, (i * cs + c) * plane, plane);
             }
             double mean = sum / count;
+            float fm = (float) mean;
             double sq = 0;
             for (int i = 0; i < n; i++) {
-                int o = (i * cs + c) * plane;
-                for (int j = 0; j < plane; j++) {
-                    double d = xs[o + j] - mean;
-                    sq += d * d;
-                }
+                sq += VectorOps.sumSquaredDeviations(xs, (i * cs + c) * plane, plane, fm);
             }
             double var = sq / count;
             float is = (float) (1.0 / Math.sqrt(var + eps));
-            float fm = (float) mean;
             invStd[c] = is;
             for (int i = 0; i < n; i++) {
-                int o = (i * cs + c) * plane;
-                for (int j = 0; j < plane; j++) {
-                    float h = (xs[o + j] - fm) * is;
-                    xh[o + j] = h;
-                    ys[o + j] = g[c] * h + b[c];
-                }
+                VectorOps.normalize(xs, xh, ys, (i * cs + c) * plane, plane, fm, is, g[c], b[c]);
             }
             rm[c] = (float) ((1 - momentum) * rm[c] + momentum * mean);
             rv[c] = (float) ((1 - momentum) * rv[c] + momentum * sq / (count - 1));
@@ -165,10 +155,7 @@ public final class BatchNorm2d extends AbstractLayer {
             invStd[c] = is;
             float scale = g[c] * is, shift = b[c] - rm[c] * scale;
             for (int i = 0; i < n; i++) {
-                int o = (i * cs + c) * plane;
-                for (int j = 0; j < plane; j++) {
-                    ys[o + j] = xs[o + j] * scale + shift;
-                }
+                VectorOps.affine(xs, ys, (i * cs + c) * plane, plane, scale, shift);
             }
         }
     }
@@ -187,38 +174,34 @@ public final class BatchNorm2d extends AbstractLayer {
         final int count = n * plane;
         final float[] g = gradOut.data, dx = dInput.data, gamma = weight.value.data;
         final float[] dgamma = weight.grad.data, dbeta = bias.grad.data;
-        final float[] xh = lastTraining ? xhat.data : null;
-        final float[] xs = input.data, rm = runningMean.value.data;
-        final boolean training = lastTraining;
+        final float[] rm = runningMean.value.data;
         for (int c = c0; c < c1; c++) {
             double sb = 0, sg = 0;
             for (int i = 0; i < n; i++) {
                 int o = (i * cs + c) * plane;
-                for (int j = 0; j < plane; j++) {
-                    float h = training ? xh[o + j] : (xs[o + j] - rm[c]) * invStd[c];
-                    sb += g[o + j];
-                    sg += (double) g[o + j] * h;
+                sb += VectorOps.sum(g, o, plane);
+                if (lastTraining) {
+                    sg += VectorOps.dot(g, xhat.data, o, plane);
                 }
+            }
+            if (!lastTraining) {
+                // x̂ from the running statistics: Σ dy·x̂ = invstd·(Σ dy·x − mean·Σ dy)
+                double sx = 0;
+                for (int i = 0; i < n; i++) {
+                    sx += VectorOps.dot(g, input.data, (i * cs + c) * plane, plane);
+                }
+                sg = invStd[c] * (sx - rm[c] * sb);
             }
             dbeta[c] = (float) sb;
             dgamma[c] = (float) sg;
-            if (training) {
-                // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
-                float k = gamma[c] * invStd[c] / count;
-                float fsb = (float) sb, fsg = (float) sg;
-                for (int i = 0; i < n; i++) {
-                    int o = (i * cs + c) * plane;
-                    for (int j = 0; j < plane; j++) {
-                        dx[o + j] = k * (count * g[o + j] - fsb - xh[o + j] * fsg);
-                    }
-                }
-            } else {
-                float k = gamma[c] * invStd[c];
-                for (int i = 0; i < n; i++) {
-                    int o = (i * cs + c) * plane;
-                    for (int j = 0; j < plane; j++) {
-                        dx[o + j] = k * g[o + j];
-                    }
+            for (int i = 0; i < n; i++) {
+                int o = (i * cs + c) * plane;
+                if (lastTraining) {
+                    // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
+                    VectorOps.batchNormBackward(g, xhat.data, dx, o, plane, gamma[c] * invStd[c] / count, count,
+                            (float) sb, (float) sg);
+                } else {
+                    VectorOps.affine(g, dx, o, plane, gamma[c] * invStd[c], 0f);
                 }
             }
         }
