@@ -15,35 +15,33 @@ public final class Pooling {
             max2x2(x, start, end, h, w, oh, ow, y, argmax);
             return;
         }
-        {
-            for (int pl = start; pl < end; pl++) {
-                int xo = pl * h * w;
-                int yo = pl * oh * ow;
-                for (int oy = 0; oy < oh; oy++) {
-                    int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
-                    for (int ox = 0; ox < ow; ox++) {
-                        int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
-                        float best = Float.NEGATIVE_INFINITY;
-                        int arg = xo + y0 * w + x0;
-                        for (int iy = y0; iy < y1; iy++) {
-                            int r = xo + iy * w;
-                            for (int ix = x0; ix < x1; ix++) {
-                                float v = x[r + ix];
-                                if (v > best || Float.isNaN(v)) {
-                                    best = v;
-                                    arg = r + ix;
-                                    if (Float.isNaN(v)) {
-                                        break;
-                                    }
+        for (int pl = start; pl < end; pl++) {
+            int xo = pl * h * w;
+            int yo = pl * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
+                    float best = Float.NEGATIVE_INFINITY;
+                    int arg = xo + y0 * w + x0;
+                    for (int iy = y0; iy < y1; iy++) {
+                        int r = xo + iy * w;
+                        for (int ix = x0; ix < x1; ix++) {
+                            float v = x[r + ix];
+                            if (v > best || Float.isNaN(v)) {
+                                best = v;
+                                arg = r + ix;
+                                if (Float.isNaN(v)) {
+                                    break;
                                 }
                             }
-                            if (Float.isNaN(best)) {
-                                break;
-                            }
                         }
-                        y[yo + oy * ow + ox] = best;
-                        argmax[yo + oy * ow + ox] = arg;
+                        if (Float.isNaN(best)) {
+                            break;
+                        }
                     }
+                    y[yo + oy * ow + ox] = best;
+                    argmax[yo + oy * ow + ox] = arg;
                 }
             }
         }
@@ -90,11 +88,9 @@ public final class Pooling {
     /** dx = 0, then each dy goes to the input cell that won its window. */
     public static void maxBackward(float[] dy, int[] argmax, int start, int end, int inPlane, int outPlane,
                                    float[] dx) {
-        {
-            java.util.Arrays.fill(dx, start * inPlane, end * inPlane, 0f);
-            for (int o = start * outPlane; o < end * outPlane; o++) {
-                dx[argmax[o]] += dy[o];
-            }
+        java.util.Arrays.fill(dx, start * inPlane, end * inPlane, 0f);
+        for (int o = start * outPlane; o < end * outPlane; o++) {
+            dx[argmax[o]] += dy[o];
         }
     }
 
@@ -113,23 +109,21 @@ public final class Pooling {
 
     public static void avgForward(float[] x, int start, int end, int h, int w, int kh, int kw, int sh, int sw,
                                   int ph, int pw, int oh, int ow, boolean countIncludePad, float[] y) {
-        {
-            for (int pl = start; pl < end; pl++) {
-                int xo = pl * h * w;
-                int yo = pl * oh * ow;
-                for (int oy = 0; oy < oh; oy++) {
-                    int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
-                    for (int ox = 0; ox < ow; ox++) {
-                        int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
-                        float s = 0f;
-                        for (int iy = y0; iy < y1; iy++) {
-                            int r = xo + iy * w;
-                            for (int ix = x0; ix < x1; ix++) {
-                                s += x[r + ix];
-                            }
+        for (int pl = start; pl < end; pl++) {
+            int xo = pl * h * w;
+            int yo = pl * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
+                    float s = 0f;
+                    for (int iy = y0; iy < y1; iy++) {
+                        int r = xo + iy * w;
+                        for (int ix = x0; ix < x1; ix++) {
+                            s += x[r + ix];
                         }
-                        y[yo + oy * ow + ox] = s / divisor(oy, ox, h, w, kh, kw, sh, sw, ph, pw, countIncludePad);
                     }
+                    y[yo + oy * ow + ox] = s / divisor(oy, ox, h, w, kh, kw, sh, sw, ph, pw, countIncludePad);
                 }
             }
         }
@@ -138,21 +132,19 @@ public final class Pooling {
     /** dx = 0, then each dy is spread evenly over the real cells of its window. */
     public static void avgBackward(float[] dy, int start, int end, int h, int w, int kh, int kw, int sh, int sw,
                                    int ph, int pw, int oh, int ow, boolean countIncludePad, float[] dx) {
-        {
-            java.util.Arrays.fill(dx, start * h * w, end * h * w, 0f);
-            for (int pl = start; pl < end; pl++) {
-                int xo = pl * h * w;
-                int yo = pl * oh * ow;
-                for (int oy = 0; oy < oh; oy++) {
-                    int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
-                    for (int ox = 0; ox < ow; ox++) {
-                        int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
-                        float g = dy[yo + oy * ow + ox] / divisor(oy, ox, h, w, kh, kw, sh, sw, ph, pw, countIncludePad);
-                        for (int iy = y0; iy < y1; iy++) {
-                            int r = xo + iy * w;
-                            for (int ix = x0; ix < x1; ix++) {
-                                dx[r + ix] += g;
-                            }
+        java.util.Arrays.fill(dx, start * h * w, end * h * w, 0f);
+        for (int pl = start; pl < end; pl++) {
+            int xo = pl * h * w;
+            int yo = pl * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
+                    float g = dy[yo + oy * ow + ox] / divisor(oy, ox, h, w, kh, kw, sh, sw, ph, pw, countIncludePad);
+                    for (int iy = y0; iy < y1; iy++) {
+                        int r = xo + iy * w;
+                        for (int ix = x0; ix < x1; ix++) {
+                            dx[r + ix] += g;
                         }
                     }
                 }
@@ -162,23 +154,19 @@ public final class Pooling {
 
     /** y[plane] = mean of the plane. */
     public static void globalAvgForward(float[] x, int start, int end, int size, float[] y) {
-        {
-            for (int pl = start; pl < end; pl++) {
-                float s = 0f;
-                int o = pl * size;
-                for (int i = 0; i < size; i++) {
-                    s += x[o + i];
-                }
-                y[pl] = s / size;
+        for (int pl = start; pl < end; pl++) {
+            float s = 0f;
+            int o = pl * size;
+            for (int i = 0; i < size; i++) {
+                s += x[o + i];
             }
+            y[pl] = s / size;
         }
     }
 
     public static void globalAvgBackward(float[] dy, int start, int end, int size, float[] dx) {
-        {
-            for (int pl = start; pl < end; pl++) {
-                java.util.Arrays.fill(dx, pl * size, (pl + 1) * size, dy[pl] / size);
-            }
+        for (int pl = start; pl < end; pl++) {
+            java.util.Arrays.fill(dx, pl * size, (pl + 1) * size, dy[pl] / size);
         }
     }
 }
