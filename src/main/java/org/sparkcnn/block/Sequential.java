@@ -40,8 +40,8 @@ public class Sequential extends Container {
             outputShape(x.shape()); // a late child must not reject x after earlier ones changed state
         }
         Tensor t = x;
-        for (Layer l : children) {
-            t = l.forward(t, training);
+        for (int i = 0; i < children.size(); i++) { // indexed: an iterator would allocate every step
+            t = children.get(i).forward(t, training);
         }
         input = x;
         return t;

@@ -30,10 +30,12 @@ public final class GlobalAvgPool extends AbstractLayer {
 
     @Override
     protected Tensor forwardImpl(Tensor x, boolean training) {
-        int[] out = outputShape(x.shape());
-        output = Tensor.reuse(output, out);
+        if (input == null || !x.sameShape(input)) {
+            outputShape(x.shape());
+        }
+        output = Tensor.reuse(output, x.dim(0), x.dim(1));
         input = x;
-        parallel.forRange(out[0] * out[1], forwardBody);
+        parallel.forRange(output.size(), forwardBody);
         return output;
     }
 

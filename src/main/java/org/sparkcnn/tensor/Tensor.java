@@ -82,6 +82,23 @@ public final class Tensor {
         return new Tensor(shape);
     }
 
+    /** {@link #reuse(Tensor, int...)} for rank 2 without allocating a shape array when it matches. */
+    public static Tensor reuse(Tensor cached, int d0, int d1) {
+        if (cached != null && cached.shape.length == 2 && cached.shape[0] == d0 && cached.shape[1] == d1) {
+            return cached;
+        }
+        return new Tensor(d0, d1);
+    }
+
+    /** {@link #reuse(Tensor, int...)} for rank 4 without allocating a shape array when it matches. */
+    public static Tensor reuse(Tensor cached, int d0, int d1, int d2, int d3) {
+        int[] s = cached == null ? null : cached.shape;
+        if (s != null && s.length == 4 && s[0] == d0 && s[1] == d1 && s[2] == d2 && s[3] == d3) {
+            return cached;
+        }
+        return new Tensor(d0, d1, d2, d3);
+    }
+
     /** Like {@link #reuse(Tensor, int...)} with the shape of {@code like}. */
     public static Tensor reuseLike(Tensor cached, Tensor like) {
         if (cached != null && Arrays.equals(cached.shape, like.shape)) {

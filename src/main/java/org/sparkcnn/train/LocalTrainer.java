@@ -101,8 +101,7 @@ public final class LocalTrainer {
 
     private Tensor fill(Dataset d, int[] order, int from, int count) {
         int per = d.imageSize();
-        int[] shape = new int[] {count, d.imageShape[0], d.imageShape[1], d.imageShape[2]};
-        batch = Tensor.reuse(batch, shape);
+        batch = Tensor.reuse(batch, count, d.imageShape[0], d.imageShape[1], d.imageShape[2]);
         if (batchLabels.length != count) {
             batchLabels = new int[count];
         }

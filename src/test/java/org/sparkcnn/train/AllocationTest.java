@@ -33,23 +33,34 @@ class AllocationTest {
 
     @Test
     void lenet5TrainingStepAllocatesUnderOneKibibyteAfterWarmUp() {
+        assertStepAllocatesLittle("lenet5", 64, 25, 120);
+    }
+
+    /** The other reference models too, on small batches to keep the test short. */
+    @Test
+    void everyReferenceModelStepAllocatesUnderOneKibibyteAfterWarmUp() {
+        for (String model : new String[] {"convnet", "resnet20", "inception"}) {
+            assertStepAllocatesLittle(model, 8, 10, 80);
+        }
+    }
+
+    private static void assertStepAllocatesLittle(String model, int batch, int window, int maxWindows) {
         try (Parallel pool = new Parallel(2)) {
-            Network net = ModelZoo.build("lenet5", 1).setParallel(pool);
+            Network net = ModelZoo.build(model, 1).setParallel(pool);
             List<Param> params = net.paramList();
             Sgd sgd = new Sgd(0.9, 0);
-            Tensor x = new Tensor(64, 1, 28, 28);
+            Tensor x = new Tensor(batch, 1, 28, 28);
             SplittableRandom r = new SplittableRandom(2);
             for (int i = 0; i < x.size(); i++) {
                 x.data[i] = (float) r.nextGaussian();
             }
-            int[] labels = new int[64];
+            int[] labels = new int[batch];
             for (int i = 0; i < labels.length; i++) {
                 labels[i] = r.nextInt(10);
             }
-            int window = 25;
             long best = Long.MAX_VALUE;
             // Windows until one is under the bound: C2 needs a varying number of steps first.
-            for (int w = 0; w < 120 && best >= BOUND; w++) {
+            for (int w = 0; w < maxWindows && best >= BOUND; w++) {
                 long before = allocatedBytes();
                 for (int s = 0; s < window; s++) {
                     net.forwardLoss(x, labels);
@@ -58,8 +69,8 @@ class AllocationTest {
                 }
                 best = Math.min(best, (allocatedBytes() - before) / window);
             }
-            System.out.println("lenet5 training step: " + best + " bytes allocated per step (best window)");
-            assertTrue(best < BOUND, "a lenet5 training step allocates " + best + " bytes after warm-up");
+            System.out.println(model + " training step: " + best + " bytes allocated per step (best window)");
+            assertTrue(best < BOUND, "a " + model + " training step allocates " + best + " bytes after warm-up");
         }
     }
 }
