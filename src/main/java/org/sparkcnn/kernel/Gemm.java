@@ -145,21 +145,30 @@ public final class Gemm {
                         for (int r = 0; r < strips; r++) {
                             int ir = i0 + r * MR;
                             int mb = Math.min(MR, m - ir);
-                            if (mb == MR && w == NR) {
-                                micro(kb, s.a, r * kb * MR, s.b, q * kb * NR, c, cOff + ir * ldc + jq, ldc);
-                            } else {
-                                // Edge block: same arithmetic into a zeroed tile, then add its valid part.
-                                Arrays.fill(s.tmp, 0f);
-                                micro(kb, s.a, r * kb * MR, s.b, q * kb * NR, s.tmp, 0, NR);
-                                for (int ii = 0; ii < mb; ii++) {
-                                    int co = cOff + (ir + ii) * ldc + jq;
-                                    for (int jj = 0; jj < w; jj++) {
-                                        c[co + jj] += s.tmp[ii * NR + jj];
-                                    }
-                                }
-                            }
+                            tile(kb, s, r * kb * MR, q * kb * NR, mb, w, c, cOff + ir * ldc + jq, ldc);
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /** One mb×w block of C from a packed strip and panel; kept apart so gemm() stays small for C2. */
+    private static void tile(int kb, Scratch s, int ao, int bo, int mb, int w, float[] c, int co, int ldc) {
+        if (mb == MR && w == NR) {
+            micro(kb, s.a, ao, s.b, bo, c, co, ldc);
+        } else if (mb == 4 && w == NR) {
+            // 16 and 64 rows leave 4: a narrower tile instead of the edge path
+            micro4(kb, s.a, ao, s.b, bo, c, co, ldc);
+        } else if (mb == 2 && w == NR) {
+            micro2(kb, s.a, ao, s.b, bo, c, co, ldc);
+        } else {
+            // Edge block: same arithmetic into a zeroed tile, then add its valid part.
+            Arrays.fill(s.tmp, 0f);
+            micro(kb, s.a, ao, s.b, bo, s.tmp, 0, NR);
+            for (int ii = 0; ii < mb; ii++) {
+                for (int jj = 0; jj < w; jj++) {
+                    c[co + ii * ldc + jj] += s.tmp[ii * NR + jj];
                 }
             }
         }
@@ -255,6 +264,54 @@ public final class Gemm {
         addTo(c, co + 3 * ldc, c30, c31);
         addTo(c, co + 4 * ldc, c40, c41);
         addTo(c, co + 5 * ldc, c50, c51);
+    }
+
+    /** The first four rows of a strip (same arithmetic per element as {@link #micro}). */
+    private static void micro4(int kb, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        for (int p = 0; p < kb; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            int ai = ao + p * MR;
+            FloatVector x = FloatVector.broadcast(S, ap[ai]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+        }
+        addTo(c, co, c00, c01);
+        addTo(c, co + ldc, c10, c11);
+        addTo(c, co + 2 * ldc, c20, c21);
+        addTo(c, co + 3 * ldc, c30, c31);
+    }
+
+    /** The first two rows of a strip. */
+    private static void micro2(int kb, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z;
+        for (int p = 0; p < kb; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            int ai = ao + p * MR;
+            FloatVector x = FloatVector.broadcast(S, ap[ai]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+        }
+        addTo(c, co, c00, c01);
+        addTo(c, co + ldc, c10, c11);
     }
 
     private static void addTo(float[] c, int o, FloatVector v0, FloatVector v1) {
