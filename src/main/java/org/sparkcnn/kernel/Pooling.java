@@ -8,11 +8,18 @@ public final class Pooling {
     private Pooling() {
     }
 
-    /** y = max over each window; argmax[o] = index in x of the first cell that won (NaN wins, as in PyTorch). */
+    /**
+     * y = max over each window; argmax[o] = index in x of the first cell that won (NaN wins, as in
+     * PyTorch). argmax may be null when no backward pass follows (inference).
+     */
     public static void maxForward(float[] x, int start, int end, int h, int w, int kh, int kw, int sh, int sw,
                                   int ph, int pw, int oh, int ow, float[] y, int[] argmax) {
         if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
-            max2x2(x, start, end, h, w, oh, ow, y, argmax);
+            if (argmax == null) {
+                max2x2Values(x, start, end, h, w, oh, ow, y);
+            } else {
+                max2x2(x, start, end, h, w, oh, ow, y, argmax);
+            }
             return;
         }
         for (int pl = start; pl < end; pl++) {
@@ -41,45 +48,62 @@ public final class Pooling {
                         }
                     }
                     y[yo + oy * ow + ox] = best;
-                    argmax[yo + oy * ow + ox] = arg;
+                    if (argmax != null) {
+                        argmax[yo + oy * ow + ox] = arg;
+                    }
                 }
             }
         }
     }
 
-    /** The common 2×2 stride-2 window without padding, unrolled; same winner rule as the general loop. */
+    /**
+     * The common 2×2 stride-2 window without padding, unrolled; same winner rule as the general
+     * loop. Plain selects for the usual case (C2 turns them into conditional moves; the NaN-aware
+     * conditions mispredicted on real data), and one rarely taken branch when the window holds a NaN.
+     */
     private static void max2x2(float[] x, int start, int end, int h, int w, int oh, int ow, float[] y, int[] argmax) {
         for (int pl = start; pl < end; pl++) {
             int xo = pl * h * w, yo = pl * oh * ow;
             for (int oy = 0; oy < oh; oy++) {
                 int r0 = xo + 2 * oy * w, o = yo + oy * ow;
                 for (int ox = 0; ox < ow; ox++) {
-                    int a = r0 + 2 * ox;
-                    float best = x[a];
-                    int arg = a;
-                    if (best == best) {
-                        float v = x[a + 1];
-                        if (v > best || v != v) {
-                            best = v;
-                            arg = a + 1;
-                        }
-                        if (best == best) {
-                            v = x[a + w];
-                            if (v > best || v != v) {
-                                best = v;
-                                arg = a + w;
-                            }
-                            if (best == best) {
-                                v = x[a + w + 1];
-                                if (v > best || v != v) {
-                                    best = v;
-                                    arg = a + w + 1;
-                                }
-                            }
-                        }
+                    int i = r0 + 2 * ox;
+                    float a = x[i], b = x[i + 1], c = x[i + w], d = x[i + w + 1];
+                    float m = a;
+                    int arg = i;
+                    arg = b > m ? i + 1 : arg;
+                    m = b > m ? b : m;
+                    arg = c > m ? i + w : arg;
+                    m = c > m ? c : m;
+                    arg = d > m ? i + w + 1 : arg;
+                    m = d > m ? d : m;
+                    if ((a != a) | (b != b) | (c != c) | (d != d)) {
+                        arg = a != a ? i : b != b ? i + 1 : c != c ? i + w : i + w + 1;
+                        m = x[arg];
                     }
-                    y[o + ox] = best;
+                    y[o + ox] = m;
                     argmax[o + ox] = arg;
+                }
+            }
+        }
+    }
+
+    /** {@link #max2x2} without recording the winner (inference). */
+    private static void max2x2Values(float[] x, int start, int end, int h, int w, int oh, int ow, float[] y) {
+        for (int pl = start; pl < end; pl++) {
+            int xo = pl * h * w, yo = pl * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int r0 = xo + 2 * oy * w, o = yo + oy * ow;
+                for (int ox = 0; ox < ow; ox++) {
+                    int i = r0 + 2 * ox;
+                    float a = x[i], b = x[i + 1], c = x[i + w], d = x[i + w + 1];
+                    float m = b > a ? b : a;
+                    m = c > m ? c : m;
+                    m = d > m ? d : m;
+                    if ((a != a) | (b != b) | (c != c) | (d != d)) {
+                        m = a != a ? a : b != b ? b : c != c ? c : d;
+                    }
+                    y[o + ox] = m;
                 }
             }
         }

@@ -7,8 +7,12 @@ import org.sparkcnn.tensor.Tensor;
 public final class MaxPool2d extends Pool2d {
     private int[] argmax = new int[0];
     private float[] gs;
+    private boolean recordWinners;
     private final org.sparkcnn.kernel.Parallel.RangeBody forwardBody = (s, e, w) -> Pooling.maxForward(input.data, s, e,
-            input.dim(2), input.dim(3), kh, kw, sh, sw, ph, pw, output.dim(2), output.dim(3), output.data, argmax);
+            input.dim(2), input.dim(3), kh, kw, sh, sw, ph, pw, output.dim(2), output.dim(3), output.data,
+            recordWinners ? argmax : null);
+    /** Whether argmax belongs to the last forward (inference skips it). */
+    private boolean winnersValid;
     private final org.sparkcnn.kernel.Parallel.RangeBody backwardBody = (s, e, w) -> Pooling.maxBackward(gs, argmax, s, e,
             input.dim(2) * input.dim(3), output.dim(2) * output.dim(3), dInput.data);
 
@@ -31,6 +35,8 @@ public final class MaxPool2d extends Pool2d {
         if (argmax.length != output.size()) {
             argmax = new int[output.size()];
         }
+        recordWinners = training; // inference needs only the values
+        winnersValid = training;
         parallel.forRange(x.dim(0) * x.dim(1), forwardBody);
         return output;
     }
@@ -38,6 +44,11 @@ public final class MaxPool2d extends Pool2d {
     @Override
     protected Tensor backwardImpl(Tensor dy) {
         requireGradShape(dy, output);
+        if (!winnersValid) { // backward after an inference forward: find the winners now
+            recordWinners = true;
+            parallel.forRange(input.dim(0) * input.dim(1), forwardBody);
+            winnersValid = true;
+        }
         dInput = Tensor.reuseLike(dInput, input);
         gs = dy.data;
         parallel.forRange(input.dim(0) * input.dim(1), backwardBody);

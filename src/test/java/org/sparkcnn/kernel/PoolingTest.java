@@ -82,11 +82,27 @@ class PoolingTest {
                 int[] argmax = new int[y.length];
                 par.forRange(pl, (s0, e0, wk) -> Pooling.maxForward(x, s0, e0, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, y, argmax));
                 assertArrayEquals(refY, y, java.util.Arrays.toString(c));
+                // inference: values only, no winners recorded
+                float[] values = new float[y.length];
+                par.forRange(pl, (s0, e0, wk) -> Pooling.maxForward(x, s0, e0, h, w, c[3], c[4], c[5], c[6], c[7], c[8], oh, ow, values, null));
+                assertArrayEquals(refY, values, "values only " + java.util.Arrays.toString(c));
                 java.util.Arrays.fill(dx, 99f);
                 par.forRange(pl, (s0, e0, wk) -> Pooling.maxBackward(dy, argmax, s0, e0, h * w, oh * ow, dx));
                 assertArrayEquals(refDx, dx, 1e-6f, java.util.Arrays.toString(c));
             }
         }
+    }
+
+    @Test
+    void twoByTwoValuesOnlyPathKeepsTheWinnerRule() {
+        // one 2×4 plane → two windows: [NaN, 1 | 2, 3] and [-0.0, 0.0 | -1, -2]
+        float[] x = {Float.NaN, 1, -0.0f, 0.0f, 2, 3, -1, -2};
+        float[] withArg = new float[2], values = new float[2];
+        Pooling.maxForward(x, 0, 1, 2, 4, 2, 2, 2, 2, 0, 0, 1, 2, withArg, new int[2]);
+        Pooling.maxForward(x, 0, 1, 2, 4, 2, 2, 2, 2, 0, 0, 1, 2, values, null);
+        assertTrue(Float.isNaN(values[0]));
+        assertEquals(Float.floatToRawIntBits(withArg[1]), Float.floatToRawIntBits(values[1]), "first of -0.0 and 0.0 wins");
+        assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(values[1]));
     }
 
     @Test
