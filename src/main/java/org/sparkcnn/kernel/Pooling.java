@@ -22,38 +22,76 @@ public final class Pooling {
             }
             return;
         }
+        // 3×3 stride 1 (Inception's pool branch): interior windows by plain selects
+        boolean fast3 = kh == 3 && kw == 3 && sh == 1 && sw == 1 && ph == 1 && pw == 1;
         for (int pl = start; pl < end; pl++) {
             int xo = pl * h * w;
             int yo = pl * oh * ow;
             for (int oy = 0; oy < oh; oy++) {
                 int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
+                boolean innerRow = fast3 && oy >= 1 && oy < h - 1;
                 for (int ox = 0; ox < ow; ox++) {
-                    int x0 = Math.max(ox * sw - pw, 0), x1 = Math.min(ox * sw - pw + kw, w);
-                    float best = Float.NEGATIVE_INFINITY;
-                    int arg = xo + y0 * w + x0;
-                    for (int iy = y0; iy < y1; iy++) {
-                        int r = xo + iy * w;
-                        for (int ix = x0; ix < x1; ix++) {
-                            float v = x[r + ix];
-                            if (v > best || Float.isNaN(v)) {
-                                best = v;
-                                arg = r + ix;
-                                if (Float.isNaN(v)) {
-                                    break;
-                                }
-                            }
-                        }
-                        if (Float.isNaN(best)) {
-                            break;
-                        }
+                    int arg;
+                    if (innerRow && ox >= 1 && ox < w - 1) {
+                        arg = argmax3x3(x, xo + oy * w + ox, w);
+                    } else {
+                        arg = argmaxWindow(x, xo, w, y0, y1, Math.max(ox * sw - pw, 0), Math.min(ox * sw - pw + kw, w));
                     }
-                    y[yo + oy * ow + ox] = best;
+                    y[yo + oy * ow + ox] = x[arg];
                     if (argmax != null) {
                         argmax[yo + oy * ow + ox] = arg;
                     }
                 }
             }
         }
+    }
+
+    /** Index of the first cell of the window that is greater than all before it, or the first NaN. */
+    private static int argmaxWindow(float[] x, int xo, int w, int y0, int y1, int x0, int x1) {
+        float best = Float.NEGATIVE_INFINITY;
+        int arg = xo + y0 * w + x0;
+        for (int iy = y0; iy < y1; iy++) {
+            int r = xo + iy * w;
+            for (int ix = x0; ix < x1; ix++) {
+                float v = x[r + ix];
+                if (v != v) {
+                    return r + ix;
+                }
+                if (v > best) {
+                    best = v;
+                    arg = r + ix;
+                }
+            }
+        }
+        return arg;
+    }
+
+    /** {@link #argmaxWindow} for the 3×3 window around {@code c}, by selects; the NaN case is rare. */
+    private static int argmax3x3(float[] x, int c, int w) {
+        int i0 = c - w - 1, i3 = c - 1, i6 = c + w - 1;
+        float v0 = x[i0], v1 = x[i0 + 1], v2 = x[i0 + 2], v3 = x[i3], v4 = x[i3 + 1], v5 = x[i3 + 2];
+        float v6 = x[i6], v7 = x[i6 + 1], v8 = x[i6 + 2];
+        if ((v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3) | (v4 != v4) | (v5 != v5) | (v6 != v6) | (v7 != v7)
+                | (v8 != v8)) {
+            return argmaxWindow(x, 0, w, (i0 / w), (i0 / w) + 3, i0 % w, i0 % w + 3);
+        }
+        float m = v0;
+        int arg = i0;
+        arg = v1 > m ? i0 + 1 : arg;
+        m = v1 > m ? v1 : m;
+        arg = v2 > m ? i0 + 2 : arg;
+        m = v2 > m ? v2 : m;
+        arg = v3 > m ? i3 : arg;
+        m = v3 > m ? v3 : m;
+        arg = v4 > m ? i3 + 1 : arg;
+        m = v4 > m ? v4 : m;
+        arg = v5 > m ? i3 + 2 : arg;
+        m = v5 > m ? v5 : m;
+        arg = v6 > m ? i6 : arg;
+        m = v6 > m ? v6 : m;
+        arg = v7 > m ? i6 + 1 : arg;
+        m = v7 > m ? v7 : m;
+        return v8 > m ? i6 + 2 : arg;
     }
 
     /**

@@ -106,6 +106,29 @@ class PoolingTest {
     }
 
     @Test
+    void threeByThreeInteriorWindowsKeepTheWinnerRule() {
+        // 4×4 plane, 3×3 stride 1 padding 1: outputs (1,1), (1,2), (2,1), (2,2) are interior windows
+        float[] x = {
+            5, 1, 1, 0,
+            1, 5, 2, 2,
+            0, 2, 4, 1,
+            0, 2, 3, Float.NaN};
+        float[] y = new float[16];
+        int[] arg = new int[16];
+        Pooling.maxForward(x, 0, 1, 4, 4, 3, 3, 1, 1, 1, 1, 4, 4, y, arg);
+        assertEquals(5f, y[5]);
+        assertEquals(0, arg[5], "tie of two 5s: the first in row-major order");
+        assertEquals(5f, y[6]);
+        assertEquals(5, arg[6]);
+        assertEquals(5f, y[9]);
+        assertEquals(5, arg[9]);
+        assertTrue(Float.isNaN(y[10]), "the window around (2,2) holds the NaN");
+        assertEquals(15, arg[10]);
+        assertEquals(5f, y[0]); // border window, general path
+        assertEquals(0, arg[0]);
+    }
+
+    @Test
     void maxTiesGoToTheFirstCellAndNaNWins() {
         float[] x = {1, 1, 1, 1, 2, Float.NaN, 2, 0, 3};
         float[] y = new float[4];
