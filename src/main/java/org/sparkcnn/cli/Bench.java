@@ -139,8 +139,8 @@ public final class Bench {
         throw new IllegalArgumentException(flag + " takes a number >= 0, got '" + v + "'");
     }
 
-    /** Bytes allocated so far by all live threads. */
-    static long allocatedBytes() {
+    /** Bytes allocated so far by all live threads (the JVM's per-thread counters). */
+    public static long allocatedBytes() {
         java.lang.management.ThreadMXBean tb = ManagementFactory.getThreadMXBean();
         com.sun.management.ThreadMXBean sb = (com.sun.management.ThreadMXBean) tb;
         long total = 0;

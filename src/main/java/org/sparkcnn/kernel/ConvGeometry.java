@@ -29,10 +29,4 @@ public final class ConvGeometry {
     public int patch() {
         return inC * kh * kw;
     }
-
-    public boolean sameAs(ConvGeometry o) {
-        return o != null && inC == o.inC && inH == o.inH && inW == o.inW && outC == o.outC && kh == o.kh
-                && kw == o.kw && sh == o.sh && sw == o.sw && dh == o.dh && dw == o.dw && padTop == o.padTop
-                && padBottom == o.padBottom && padLeft == o.padLeft && padRight == o.padRight;
-    }
 }

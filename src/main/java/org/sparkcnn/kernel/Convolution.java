@@ -51,11 +51,6 @@ public final class Convolution {
         return batch;
     }
 
-    /** Images per group. */
-    public int group() {
-        return group;
-    }
-
     private void unfold(float[] x, int n0, int count, float[] c) {
         for (int i = 0; i < count; i++) {
             Im2col.im2col(g, x, (n0 + i) * inSize, c, i * hw, count * hw);

@@ -318,21 +318,4 @@ public final class Gemm {
         FloatVector.fromArray(S, c, o).add(v0).intoArray(c, o);
         FloatVector.fromArray(S, c, o + L).add(v1).intoArray(c, o + L);
     }
-
-    /** dst[cols×rows] = src[rows×cols]ᵀ, in tiles so both sides stay in cache. */
-    public static void transpose(int rows, int cols, float[] src, int sOff, int lds, float[] dst, int dOff, int ldd) {
-        final int t = 32;
-        for (int r0 = 0; r0 < rows; r0 += t) {
-            int r1 = Math.min(rows, r0 + t);
-            for (int c0 = 0; c0 < cols; c0 += t) {
-                int c1 = Math.min(cols, c0 + t);
-                for (int r = r0; r < r1; r++) {
-                    int s = sOff + r * lds;
-                    for (int cc = c0; cc < c1; cc++) {
-                        dst[dOff + cc * ldd + r] = src[s + cc];
-                    }
-                }
-            }
-        }
-    }
 }

@@ -42,10 +42,6 @@ public final class Tensor {
         return data.length;
     }
 
-    public boolean hasShape(int... s) {
-        return Arrays.equals(shape, s);
-    }
-
     public boolean sameShape(Tensor other) {
         return Arrays.equals(shape, other.shape);
     }

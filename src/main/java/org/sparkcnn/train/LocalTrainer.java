@@ -150,11 +150,15 @@ public final class LocalTrainer {
         double lossSum = 0;
         long correct = 0;
         Tensor x = null;
+        int[] labels = new int[0];
         for (int from = 0; from < d.size(); from += batchSize) {
             int count = Math.min(batchSize, d.size() - from);
             x = Tensor.reuse(x, count, d.imageShape[0], d.imageShape[1], d.imageShape[2]);
             System.arraycopy(d.images, from * per, x.data, 0, count * per);
-            int[] labels = java.util.Arrays.copyOfRange(d.labels, from, from + count);
+            if (labels.length != count) {
+                labels = new int[count];
+            }
+            System.arraycopy(d.labels, from, labels, 0, count);
             lossSum += (double) loss.forward(net.forward(x, false), labels) * count;
             correct += loss.correct();
         }

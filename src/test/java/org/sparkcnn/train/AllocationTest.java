@@ -2,10 +2,10 @@ package org.sparkcnn.train;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.sparkcnn.cli.Bench;
 import org.sparkcnn.kernel.Parallel;
 import org.sparkcnn.layer.Param;
 import org.sparkcnn.model.ModelZoo;
@@ -21,15 +21,6 @@ import org.sparkcnn.tensor.Tensor;
  */
 class AllocationTest {
     private static final long BOUND = 1024;
-
-    static long allocatedBytes() {
-        java.lang.management.ThreadMXBean tb = ManagementFactory.getThreadMXBean();
-        long total = 0;
-        for (long b : ((com.sun.management.ThreadMXBean) tb).getThreadAllocatedBytes(tb.getAllThreadIds())) {
-            total += Math.max(0, b);
-        }
-        return total;
-    }
 
     @Test
     void lenet5TrainingStepAllocatesUnderOneKibibyteAfterWarmUp() {
@@ -61,13 +52,13 @@ class AllocationTest {
             long best = Long.MAX_VALUE;
             // Windows until one is under the bound: C2 needs a varying number of steps first.
             for (int w = 0; w < maxWindows && best >= BOUND; w++) {
-                long before = allocatedBytes();
+                long before = Bench.allocatedBytes();
                 for (int s = 0; s < window; s++) {
                     net.forwardLoss(x, labels);
                     net.backward();
                     sgd.step(params, 0.001);
                 }
-                best = Math.min(best, (allocatedBytes() - before) / window);
+                best = Math.min(best, (Bench.allocatedBytes() - before) / window);
             }
             System.out.println(model + " training step: " + best + " bytes allocated per step (best window)");
             assertTrue(best < BOUND, "a " + model + " training step allocates " + best + " bytes after warm-up");
