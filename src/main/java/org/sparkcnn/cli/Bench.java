@@ -9,6 +9,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.sparkcnn.data.Dataset;
+import org.sparkcnn.kernel.ConvGeometry;
+import org.sparkcnn.kernel.Convolution;
 import org.sparkcnn.kernel.Parallel;
 import org.sparkcnn.layer.AbstractLayer;
 import org.sparkcnn.layer.Conv2d;
@@ -30,7 +32,7 @@ public final class Bench {
             "usage: jobs/bench.sh --model NAME --mode train|infer [--batch N] [--threads N] [--seconds S]",
             "                     [--warmup S] [--windows N] [--layers]",
             "       jobs/bench.sh --kernel conv --in C --out K --size H --kernel-size k [--stride s]",
-            "                     [--padding p] [--batch N] [--threads N] [--seconds S]",
+            "                     [--padding p] [--impl auto|direct|im2col[,...]] [--batch N] [--threads N] [--seconds S]",
             "  --model      lenet5, convnet, resnet20 or inception",
             "  --mode       train (SGD step as in models.md) or infer (inference-mode forward)",
             "  --batch      images per step (default 64 for train and kernels, 256 for infer)",
@@ -39,6 +41,7 @@ public final class Bench {
             "  --warmup     seconds of untimed steps first (default 10: the JIT needs them)",
             "  --layers     add a per-layer table: forward and backward ms, GFLOP/s, share of the step",
             "  --padding    for --kernel conv: cells on every side (default (k-1)/2, i.e. same at stride 1)",
+            "  --impl       for --kernel conv: implementation(s), timed window by window in turn (default auto)",
             "");
 
     private Bench() {
@@ -58,6 +61,7 @@ public final class Bench {
         int batch = -1, threads = Runtime.getRuntime().availableProcessors(), windows = 5;
         double seconds = 10, warmup = 10;
         boolean layers;
+        List<Convolution.Impl> impls = List.of(Convolution.Impl.AUTO);
         int in = -1, out = -1, size = -1, kernelSize = -1, stride = 1, padding = -1;
     }
 
@@ -82,6 +86,7 @@ public final class Bench {
                 case "--kernel-size": o.kernelSize = intVal(a, ++i, f, 1); break;
                 case "--stride": o.stride = intVal(a, ++i, f, 1); break;
                 case "--padding": o.padding = intVal(a, ++i, f, 0); break;
+                case "--impl": o.impls = parseImpls(val(a, ++i, f)); break;
                 default: throw new IllegalArgumentException("unknown argument '" + f + "' (see --help)");
             }
         }
@@ -104,6 +109,14 @@ public final class Bench {
             o.batch = "infer".equals(o.mode) ? 256 : 64;
         }
         return o;
+    }
+
+    private static List<Convolution.Impl> parseImpls(String v) {
+        List<Convolution.Impl> out = new ArrayList<>();
+        for (String s : v.split(",")) {
+            out.add(Convolution.Impl.parse(s, "--impl"));
+        }
+        return out;
     }
 
     private static String val(String[] a, int i, String flag) {
@@ -303,40 +316,93 @@ public final class Bench {
         return l.outputShape(in);
     }
 
+    /** One convolution per implementation asked for, timed in turn window by window (fair on a noisy host). */
     static void kernel(Options o, Parallel pool) {
         int p = o.padding >= 0 ? o.padding : (o.kernelSize - 1) / 2;
-        Conv2d conv = new Conv2d("conv", o.in, o.out, o.kernelSize, o.stride, Padding.explicit(p, p), true);
-        conv.init(new SplittableRandom(1));
-        conv.setParallel(pool);
-        Tensor x = new Tensor(o.batch, o.in, o.size, o.size);
+        Conv2d layer = new Conv2d("conv", o.in, o.out, o.kernelSize, o.stride, Padding.explicit(p, p), true);
+        int[] xs = {o.batch, o.in, o.size, o.size};
+        ConvGeometry g = layer.geometry(xs);
         SplittableRandom r = new SplittableRandom(2);
-        for (int i = 0; i < x.size(); i++) {
-            x.data[i] = (float) r.nextGaussian();
+        float[] x = gaussian(r, o.batch * o.in * o.size * o.size), w = gaussian(r, o.out * g.patch());
+        float[] b = gaussian(r, o.out), dy = gaussian(r, o.batch * o.out * g.outH * g.outW);
+        float[] y = new float[dy.length], dx = new float[x.length], dw = new float[w.length], db = new float[b.length];
+        long macs = layer.forwardMacs(xs);
+        int k = o.impls.size();
+        Convolution[] convs = new Convolution[k];
+        Runnable[] fwd = new Runnable[k], fb = new Runnable[k];
+        for (int i = 0; i < k; i++) {
+            Convolution c = Convolution.create(g, o.batch, pool, o.impls.get(i));
+            convs[i] = c;
+            fwd[i] = () -> c.forward(x, w, b, y);
+            fb[i] = () -> {
+                c.forward(x, w, b, y);
+                c.backward(x, w, dy, dx, dw, db);
+            };
         }
-        int[] ys = conv.outputShape(x.shape());
-        Tensor dy = new Tensor(ys);
-        for (int i = 0; i < dy.size(); i++) {
-            dy.data[i] = (float) r.nextGaussian();
-        }
-        long macs = conv.forwardMacs(x.shape());
-        long[] bytes = new long[1];
-        double[] fwd = measure(() -> conv.forward(x, true), o, bytes);
-        double[] fb = measure(() -> {
-            conv.forward(x, true);
-            conv.backward(dy);
-        }, o, bytes);
-        double f = median(fwd), b = median(fb);
+        double[][] f = interleaved(fwd, o), bw = interleaved(fb, o);
         System.out.printf(Locale.ROOT, "conv %d→%d %dx%d stride %d pad %d on %dx%d, batch %d, threads %d: MACs %d%n",
                 o.in, o.out, o.kernelSize, o.kernelSize, o.stride, p, o.size, o.size, o.batch, o.threads, macs);
-        System.out.printf(Locale.ROOT, "forward:          %.3f ms  %.1f GFLOP/s (min %.1f max %.1f)%n", 1e3 / f,
-                2.0 * macs * f / 1e9, 2.0 * macs * Arrays.stream(fwd).min().getAsDouble() / 1e9,
-                2.0 * macs * Arrays.stream(fwd).max().getAsDouble() / 1e9);
-        System.out.printf(Locale.ROOT, "forward+backward: %.3f ms  %.1f GFLOP/s (min %.1f max %.1f)%n", 1e3 / b,
-                6.0 * macs * b / 1e9, 6.0 * macs * Arrays.stream(fb).min().getAsDouble() / 1e9,
-                6.0 * macs * Arrays.stream(fb).max().getAsDouble() / 1e9);
+        StringBuilder json = new StringBuilder();
+        for (int i = 0; i < k; i++) {
+            String name = o.impls.get(i).name().toLowerCase(Locale.ROOT) + " ("
+                    + convs[i].getClass().getSimpleName() + ")";
+            double fm = median(f[i]), bm = median(bw[i]);
+            System.out.printf(Locale.ROOT, "%-34s forward %8.3f ms %6.1f GFLOP/s (min %.1f max %.1f)%n", name, 1e3 / fm,
+                    2.0 * macs * fm / 1e9, 2.0 * macs * min(f[i]) / 1e9, 2.0 * macs * max(f[i]) / 1e9);
+            System.out.printf(Locale.ROOT, "%-34s fwd+bwd %8.3f ms %6.1f GFLOP/s (min %.1f max %.1f)%n", "", 1e3 / bm,
+                    6.0 * macs * bm / 1e9, 6.0 * macs * min(bw[i]) / 1e9, 6.0 * macs * max(bw[i]) / 1e9);
+            json.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
+                    "{\"impl\":\"%s\",\"class\":\"%s\",\"forward_gflops\":%.1f,\"forward_backward_gflops\":%.1f}",
+                    o.impls.get(i).name().toLowerCase(Locale.ROOT), convs[i].getClass().getSimpleName(),
+                    2.0 * macs * fm / 1e9, 6.0 * macs * bm / 1e9));
+        }
+        double f0 = median(f[0]), b0 = median(bw[0]);
         System.out.printf(Locale.ROOT, "{\"kernel\":\"conv\",\"in\":%d,\"out\":%d,\"size\":%d,\"kernel_size\":%d,\"stride\":%d,"
-                        + "\"padding\":%d,\"batch\":%d,\"threads\":%d,\"forward_gflops\":%.1f,\"forward_backward_gflops\":%.1f}%n",
-                o.in, o.out, o.size, o.kernelSize, o.stride, p, o.batch, o.threads, 2.0 * macs * f / 1e9,
-                6.0 * macs * b / 1e9);
+                        + "\"padding\":%d,\"batch\":%d,\"threads\":%d,\"forward_gflops\":%.1f,\"forward_backward_gflops\":%.1f,"
+                        + "\"impls\":[%s]}%n",
+                o.in, o.out, o.size, o.kernelSize, o.stride, p, o.batch, o.threads, 2.0 * macs * f0 / 1e9,
+                6.0 * macs * b0 / 1e9, json);
+    }
+
+    /** Rates (runs/s) per step, warm-up for each, then each timed window taken by every step in turn. */
+    private static double[][] interleaved(Runnable[] steps, Options o) {
+        for (Runnable step : steps) {
+            long end = System.nanoTime() + (long) (o.warmup * 1e9 / steps.length);
+            int warm = 0;
+            while (warm < 3 || System.nanoTime() < end) {
+                step.run();
+                warm++;
+            }
+        }
+        double[][] rates = new double[steps.length][o.windows];
+        long window = (long) (o.seconds / o.windows / steps.length * 1e9);
+        for (int w = 0; w < o.windows; w++) {
+            for (int i = 0; i < steps.length; i++) {
+                long t0 = System.nanoTime();
+                int n = 0;
+                do {
+                    steps[i].run();
+                    n++;
+                } while (System.nanoTime() - t0 < window);
+                rates[i][w] = n / ((System.nanoTime() - t0) / 1e9);
+            }
+        }
+        return rates;
+    }
+
+    private static float[] gaussian(SplittableRandom r, int size) {
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+
+    private static double min(double[] v) {
+        return Arrays.stream(v).min().getAsDouble();
+    }
+
+    private static double max(double[] v) {
+        return Arrays.stream(v).max().getAsDouble();
     }
 }

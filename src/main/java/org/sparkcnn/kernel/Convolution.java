@@ -1,171 +1,66 @@
 package org.sparkcnn.kernel;
 
 /**
- * Batched 2-D cross-correlation as matrix products on groups of images. A group of G images is
- * unfolded into one column matrix COL [patch × G·outH·outW] (images side by side), G chosen so
- * that COL fits in a core's L2 cache; the threads take whole groups:
- * <pre>
- *   forward  Yᵗ  = W · COL                 then scattered to NCHW (+ bias)
- *   weights  dW  = Σ_groups dYᵗ · COLᵀ      one partial per group, summed in group order
- *   input    dX  = col2im(Wᵀ · dYᵗ)        the full correlation of dY with the rotated kernel
- * </pre>
- * Groups do not depend on the thread count and every sum runs in a fixed order, so neither do
- * the results. Scratch is allocated once per geometry and batch size.
+ * A batched 2-D cross-correlation of one geometry and batch size, with its scratch allocated once.
+ * {@link #create} picks the implementation from the geometry alone (never from the thread count
+ * or a timing, so that the rounding does not depend on them): {@link DirectConvolution} reads the
+ * padded image in place (stride 1 only), {@link Im2colConvolution} unfolds it.
  */
-public final class Convolution {
-    /** Target size of one group's column matrix: well inside a 1–2 MiB L2 with the packed GEMM panels. */
-    private static final long GROUP_BYTES = 512 * 1024;
+public interface Convolution {
+    /** Which implementation {@link #create} builds. */
+    enum Impl {
+        /** By {@link #preferDirect}, from the geometry alone. */
+        AUTO,
+        /** {@link DirectConvolution} where it applies (stride 1), else unfolding. */
+        DIRECT,
+        IM2COL;
 
-    private final ConvGeometry g;
-    private final int batch;
-    private final Parallel parallel;
-    private final int hw, patch, inSize, outSize, group, groups;
-    private final float[][] col;
-    private final float[][] yt;
-    private final float[] dwPerGroup;
-    private final boolean dotsForWeights;
-
-    public Convolution(ConvGeometry g, int batch, Parallel parallel) {
-        this.g = g;
-        this.batch = batch;
-        this.parallel = parallel;
-        this.hw = g.outH * g.outW;
-        this.patch = g.patch();
-        this.inSize = g.inC * g.inH * g.inW;
-        this.outSize = g.outC * hw;
-        this.group = (int) Math.max(1, Math.min(batch, GROUP_BYTES / (4L * patch * hw)));
-        this.groups = (batch + group - 1) / group;
-        int workers = Math.min(parallel.threads(), groups);
-        int cols = group * hw;
-        this.col = new float[workers][patch * cols];
-        this.yt = new float[workers][g.outC * cols];
-        this.dwPerGroup = groups > 1 ? new float[groups * g.outC * patch] : null;
-        this.dotsForWeights = Gemm.preferDots(g.outC, patch, group * hw);
-    }
-
-    public ConvGeometry geometry() {
-        return g;
-    }
-
-    public int batch() {
-        return batch;
-    }
-
-    private void unfold(float[] x, int n0, int count, float[] c) {
-        for (int i = 0; i < count; i++) {
-            Im2col.im2col(g, x, (n0 + i) * inSize, c, i * hw, count * hw);
-        }
-    }
-
-    // Arguments of the running call and loop bodies built once (a capturing lambda per call
-    // would allocate on every step).
-    private float[] x, w, bias, y, dy, dx, dw, db;
-    private final Parallel.RangeBody forwardBody = this::forwardGroups;
-    private final Parallel.RangeBody backwardBody = this::backwardGroups;
-    private final Parallel.RangeBody weightSumBody = this::sumWeightGradients;
-    private final Parallel.RangeBody biasBody = this::biasGradients;
-
-    /** y = W ⋆ x + b; W is outC × patch, bias may be null. */
-    public void forward(float[] x, float[] w, float[] bias, float[] y) {
-        this.x = x;
-        this.w = w;
-        this.bias = bias;
-        this.y = y;
-        parallel.forRange(groups, forwardBody);
-    }
-
-    private void forwardGroups(int s, int e, int worker) {
-        float[] c = col[worker], t = yt[worker];
-        for (int gi = s; gi < e; gi++) {
-            int n0 = gi * group, count = Math.min(group, batch - n0), cols = count * hw;
-            unfold(x, n0, count, c);
-            Gemm.nn(g.outC, cols, patch, w, 0, patch, c, 0, cols, t, 0, cols, false);
-            for (int i = 0; i < count; i++) {
-                for (int k = 0; k < g.outC; k++) {
-                    int src = k * cols + i * hw, dst = (n0 + i) * outSize + k * hw;
-                    if (bias == null) {
-                        System.arraycopy(t, src, y, dst, hw);
-                    } else {
-                        float b = bias[k];
-                        for (int j = 0; j < hw; j++) {
-                            y[dst + j] = t[src + j] + b;
-                        }
-                    }
+        public static Impl parse(String s, String where) {
+            for (Impl i : values()) {
+                if (i.name().equalsIgnoreCase(s.trim())) {
+                    return i;
                 }
             }
+            throw new IllegalArgumentException(where + " takes auto, direct or im2col, got '" + s + "'");
         }
     }
+
+    /** {@code -Dsparkcnn.conv=auto|direct|im2col} overrides the choice everywhere (for benchmarks). */
+    static Impl defaultImpl() {
+        return Impl.parse(System.getProperty("sparkcnn.conv", "auto"), "-Dsparkcnn.conv");
+    }
+
+    static Convolution create(ConvGeometry g, int batch, Parallel parallel) {
+        return create(g, batch, parallel, defaultImpl());
+    }
+
+    static Convolution create(ConvGeometry g, int batch, Parallel parallel, Impl impl) {
+        boolean direct = DirectConvolution.supports(g)
+                && (impl == Impl.DIRECT || impl == Impl.AUTO && preferDirect(g));
+        return direct ? new DirectConvolution(g, batch, parallel) : new Im2colConvolution(g, batch, parallel);
+    }
+
+    /**
+     * Unfolding costs about as much per unfolded element as outC multiply-adds earn, so it pays
+     * only with many output channels; the direct form instead wastes the (kw−1) dropped columns per
+     * row, most on small images. Measured per shape of the four models (docs/performance.md): direct
+     * wins below 48 output channels, except 1×1 on small images, where unfolding is no copy at all.
+     */
+    static boolean preferDirect(ConvGeometry g) {
+        boolean pointwise = g.kh == 1 && g.kw == 1 && g.padTop + g.padBottom + g.padLeft + g.padRight == 0;
+        return DirectConvolution.supports(g) && g.outC < 48 && !(pointwise && g.outH * g.outW < 400);
+    }
+
+    ConvGeometry geometry();
+
+    int batch();
+
+    /** y = W ⋆ x + b; W is outC × patch, bias may be null; y is overwritten. */
+    void forward(float[] x, float[] w, float[] bias, float[] y);
 
     /**
      * From dy: dw (overwritten), db (overwritten, may be null) and dx (overwritten; null when the
      * input needs no gradient, e.g. the first layer).
      */
-    public void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
-        this.x = x;
-        this.w = w;
-        this.dy = dy;
-        this.dx = dx;
-        this.dw = dw;
-        this.db = db;
-        parallel.forRange(groups, backwardBody);
-        if (groups > 1) {
-            parallel.forRange(g.outC * patch, weightSumBody);
-        }
-        if (db != null) {
-            parallel.forRange(g.outC, biasBody);
-        }
-    }
-
-    private void backwardGroups(int s, int e, int worker) {
-        final int wSize = g.outC * patch;
-        float[] c = col[worker], t = yt[worker];
-        for (int gi = s; gi < e; gi++) {
-            int n0 = gi * group, count = Math.min(group, batch - n0), cols = count * hw;
-            for (int i = 0; i < count; i++) {
-                for (int k = 0; k < g.outC; k++) {
-                    System.arraycopy(dy, (n0 + i) * outSize + k * hw, t, k * cols + i * hw, hw);
-                }
-            }
-            unfold(x, n0, count, c);
-            float[] target = groups > 1 ? dwPerGroup : dw;
-            int tOff = groups > 1 ? gi * wSize : 0;
-            if (dotsForWeights) {
-                Gemm.dots(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, tOff, patch, false);
-            } else {
-                Gemm.nt(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, tOff, patch, false);
-            }
-            if (dx != null) {
-                // the unfolded input is no longer needed: reuse it for dCOL
-                Gemm.tn(patch, cols, g.outC, w, 0, patch, t, 0, cols, c, 0, cols, false);
-                java.util.Arrays.fill(dx, n0 * inSize, (n0 + count) * inSize, 0f);
-                for (int i = 0; i < count; i++) {
-                    Im2col.col2im(g, c, i * hw, cols, dx, (n0 + i) * inSize);
-                }
-            }
-        }
-    }
-
-    /** dW = Σ over groups of the per-group partials, in group order. */
-    private void sumWeightGradients(int s, int e, int worker) {
-        final int wSize = g.outC * patch;
-        for (int i = s; i < e; i++) {
-            float sum = 0f;
-            for (int gi = 0; gi < groups; gi++) {
-                sum += dwPerGroup[gi * wSize + i];
-            }
-            dw[i] = sum;
-        }
-    }
-
-    private void biasGradients(int s, int e, int worker) {
-        for (int k = s; k < e; k++) {
-            float sum = 0f;
-            for (int n = 0; n < batch; n++) {
-                for (int i = n * outSize + k * hw, end = i + hw; i < end; i++) {
-                    sum += dy[i];
-                }
-            }
-            db[k] = sum;
-        }
-    }
+    void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db);
 }

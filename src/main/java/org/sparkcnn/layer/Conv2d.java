@@ -85,7 +85,7 @@ public final class Conv2d extends AbstractLayer {
         super.setParallel(parallel);
         if (conv != null) {
             // keep the geometry so a backward after this call still works
-            conv = new Convolution(conv.geometry(), conv.batch(), parallel);
+            conv = Convolution.create(conv.geometry(), conv.batch(), parallel);
         }
     }
 
@@ -138,7 +138,7 @@ public final class Conv2d extends AbstractLayer {
                 || x.dim(2) != conv.geometry().inH || x.dim(3) != conv.geometry().inW) {
             int[] s = x.shape();
             ConvGeometry g = geometry(s);
-            conv = new Convolution(g, s[0], parallel);
+            conv = Convolution.create(g, s[0], parallel);
         }
         ConvGeometry g = conv.geometry();
         output = Tensor.reuse(output, n, outC, g.outH, g.outW);

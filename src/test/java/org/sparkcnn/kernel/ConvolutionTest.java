@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.sparkcnn.tensor.Shapes;
 
 /**
- * Convolution (im2col + GEMM) forward and backward against a direct 7-loop convolution
+ * Both convolutions (im2col + GEMM, and direct for stride 1) forward and backward against a direct 7-loop convolution
  * accumulated in double, on random geometries including the awkward ones: one channel, odd
  * sizes, stride 2, batch 1, dilation, full and asymmetric padding, the 1×1 pointwise path.
  */
@@ -41,6 +41,10 @@ class ConvolutionTest {
         {1, 2, 3, 3, 1, 3, 7, 1, 1, 1, 1, 1, 1, 3, 3},   // shift of a whole row width
         {2, 2, 7, 7, 2, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},   // dilated "same"
         {1, 1, 5, 4, 2, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1},   // valid height, same width
+        // batches large enough for several images per weight-gradient group, the last one short
+        {19, 2, 5, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {17, 3, 4, 4, 5, 2, 2, 1, 1, 1, 1, 0, 1, 1, 0},
+        {35, 1, 3, 3, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
     };
 
     @Test
@@ -120,7 +124,21 @@ class ConvolutionTest {
             }
         }
         for (Parallel par : new Parallel[] {ONE, TWO}) {
-            Convolution conv = new Convolution(g, n, par);
+            java.util.List<Convolution> impls = new java.util.ArrayList<>();
+            impls.add(new Im2colConvolution(g, n, par));
+            if (DirectConvolution.supports(g)) {
+                impls.add(new DirectConvolution(g, n, par));
+            }
+            for (Convolution conv : impls) {
+                check(what + " " + conv.getClass().getSimpleName(), conv, g, n, x, w, b, dy, y, ym, dx, dxm, dw, dwm, db, dbm);
+            }
+        }
+    }
+
+    private static void check(String what, Convolution conv, ConvGeometry g, int n, float[] x, float[] w, float[] b,
+                              float[] dy, double[] y, double[] ym, double[] dx, double[] dxm, double[] dw,
+                              double[] dwm, double[] db, double[] dbm) {
+        {
             float[] gy = new float[dy.length];
             java.util.Arrays.fill(gy, Float.NaN); // forward must overwrite, not read, y
             conv.forward(x, w, b, gy);

@@ -1,0 +1,32 @@
+package org.sparkcnn.kernel;
+
+/** The fixed-order reductions both convolution implementations end their backward pass with. */
+final class ConvSums {
+    private ConvSums() {
+    }
+
+    /** out[i] = Σ_part partials[part·size + i] in part order, for i in [s, e). */
+    static void sumParts(float[] partials, int parts, int size, int s, int e, float[] out) {
+        for (int i = s; i < e; i++) {
+            float sum = 0f;
+            for (int part = 0; part < parts; part++) {
+                sum += partials[part * size + i];
+            }
+            out[i] = sum;
+        }
+    }
+
+    /** db[k] = Σ over images and positions of dy (NCHW, hw positions per plane), for k in [s, e). */
+    static void biasGradients(float[] dy, int batch, int channels, int hw, int s, int e, float[] db) {
+        int outSize = channels * hw;
+        for (int k = s; k < e; k++) {
+            float sum = 0f;
+            for (int n = 0; n < batch; n++) {
+                for (int i = n * outSize + k * hw, end = i + hw; i < end; i++) {
+                    sum += dy[i];
+                }
+            }
+            db[k] = sum;
+        }
+    }
+}
