@@ -10,10 +10,18 @@ ensure_built() {
   fi
 }
 
+# The --add-opens Spark 4 needs on Java 17 when started by plain java (spark-submit adds them).
+SPARK_OPENS="$(for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util \
+  java.util.concurrent java.util.concurrent.atomic jdk.internal.ref sun.nio.ch sun.nio.cs sun.security.action \
+  sun.util.calendar; do printf -- '--add-opens=java.base/%s=ALL-UNNAMED ' "$p"; done) -Dio.netty.tryReflectionSetAccessible=true"
+
 # run_main CLASS ARGS...: JAVA_OPTS sets the heap and other JVM options (default 4 GiB).
-# The Vector API module is always added: kernel/Gemm needs it.
+# The Vector API module is always added (the kernels need it), and Spark's module flags; the
+# classpath holds the project and its dependencies, Spark's jars included (no installation needed).
 run_main() {
   local cp="$ROOT/target/classes"
   if [ -s "$ROOT/target/classpath.txt" ]; then cp="$cp:$(cat "$ROOT/target/classpath.txt")"; fi
-  exec java ${JAVA_OPTS:--Xmx4g} --add-modules=jdk.incubator.vector -cp "$cp" "$@"
+  # shellcheck disable=SC2086
+  exec java ${JAVA_OPTS:--Xmx4g} --add-modules=jdk.incubator.vector $SPARK_OPENS \
+    -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -cp "$cp" "$@"
 }

@@ -1,0 +1,260 @@
+package org.sparkcnn.data;
+
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import org.sparkcnn.tensor.Tensor;
+
+/**
+ * Turns a lazy stream of image rows into mini-batches, holding at most one batch of rows at a
+ * time so that a partition of any size streams through bounded memory. Rows are checked and
+ * either failed on or skipped and counted (see {@link BadRecordPolicy}); good rows are converted
+ * at once into the batch tensor, because the source may reuse its records.
+ *
+ * <p>Every batch is returned in the same {@link MiniBatch} object over the same tensor (a second
+ * one only for a last, smaller batch): a batch is valid until the next call to {@link #next()} or
+ * {@link #hasNext()}. The last batch may be smaller than the batch size; an empty or all-bad
+ * source gives no batch.
+ *
+ * <p>Pixels arrive row-major with channels interleaved, BGR(A) for colour (Spark's image source);
+ * the tensor is CHW in RGB(A) order with {@code ((b & 0xff) / 255f - mean[c]) / std[c]}, the very
+ * expression of {@link Dataset#fromIdx}, so both give the same floats bit for bit. Augmentation
+ * (random crop with zero padding, horizontal flip) draws from a hash of (seed, epoch, partition,
+ * position), position being the row's ordinal in the source counting bad rows too: a retried
+ * task sees exactly the same batches.
+ */
+public final class MiniBatchStream implements Iterator<MiniBatch> {
+    private static final String SKIPPED = "sparkcnn: skipped bad record: ";
+    private static final long GOLDEN = 0x9e3779b97f4a7c15L;
+
+    private final Iterator<ImageRecord> source;
+    private final ReaderConfig cfg;
+    private final BadRecordPolicy policy;
+    private final BadRecordCounts counts = new BadRecordCounts();
+    private final int imageSize, planeSize;
+    /** Normalised value of each byte value, per output channel: computed once with the exact expression. */
+    private final float[][] lut;
+    /** Byte offset within an interleaved pixel of each output channel (BGR(A) → RGB(A)). */
+    private final int[] sourceChannel;
+    private final Tensor full;
+    private Tensor tail;
+    private final MiniBatch batch;
+    /** The pass's hash of (seed, epoch, partition), to which the position is added per row. */
+    private final long passHash;
+    private long position;
+    private boolean ready;
+
+    /** Validates {@code cfg}, which must not change while the stream is in use; pulls nothing yet. */
+    public MiniBatchStream(Iterator<ImageRecord> source, ReaderConfig cfg) {
+        this.source = source;
+        this.cfg = cfg.validate();
+        this.policy = cfg.policy;
+        this.planeSize = cfg.height * cfg.width;
+        this.imageSize = cfg.channels * planeSize;
+        this.lut = lookupTables(cfg);
+        this.sourceChannel = sourceChannels(cfg.channels);
+        this.full = new Tensor(cfg.batchSize, cfg.channels, cfg.height, cfg.width);
+        this.batch = new MiniBatch(full, new int[cfg.batchSize]);
+        this.passHash = mix(mix(mix(cfg.seed + GOLDEN) + cfg.epoch) + cfg.partition);
+    }
+
+    /** Rows pulled so far (good and bad) and the bad ones among them. */
+    public BadRecordCounts counts() {
+        return counts;
+    }
+
+    /** Fills the next batch when needed; this invalidates the batch returned before. */
+    @Override
+    public boolean hasNext() {
+        if (!ready) {
+            ready = fill();
+        }
+        return ready;
+    }
+
+    /** The next batch, in the shared {@link MiniBatch}: valid until the next call to next() or hasNext(). */
+    @Override
+    public MiniBatch next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("no more mini-batches in partition " + cfg.partition);
+        }
+        ready = false;
+        return batch;
+    }
+
+    /** Pulls up to batchSize rows into the batch; false when no good row was left. */
+    private boolean fill() {
+        int n = 0;
+        while (n < cfg.batchSize && source.hasNext()) {
+            if (take(source.next(), n)) {
+                n++;
+            }
+        }
+        if (n < cfg.batchSize) {
+            sourceExhausted();
+        }
+        if (n == 0) {
+            return false;
+        }
+        batch.set(n == cfg.batchSize ? full : tailOf(n), n);
+        return true;
+    }
+
+    /** SKIP mode: a partition with too many bad rows fails once all of them are known. */
+    private void sourceExhausted() {
+        if (policy.onBadRecord == BadRecordPolicy.OnBadRecord.SKIP) {
+            counts.check(policy, "partition " + cfg.partition);
+        }
+    }
+
+    /** The first n images of the full buffer in a tensor of their own size (happens once, at the end). */
+    private Tensor tailOf(int n) {
+        tail = Tensor.reuse(tail, n, cfg.channels, cfg.height, cfg.width);
+        System.arraycopy(full.data, 0, tail.data, 0, n * imageSize);
+        return tail;
+    }
+
+    /** Counts the row and converts it into slot n when good; false when it was skipped. */
+    private boolean take(ImageRecord r, int n) {
+        long pos = position++;
+        counts.record();
+        BadRecordException bad = problem(r);
+        if (bad == null) {
+            convert(r, n, pos);
+            batch.labels[n] = (int) r.label;
+            return true;
+        }
+        if (policy.onBadRecord == BadRecordPolicy.OnBadRecord.FAIL) {
+            throw bad;
+        }
+        if (counts.add(bad, policy.examplesKept)) {
+            System.err.println(SKIPPED + bad.getMessage());
+        }
+        return false;
+    }
+
+    /** What is wrong with the row, or null when it can be trained on. Allocates only for bad rows. */
+    private BadRecordException problem(ImageRecord r) {
+        BadRecordException e = imageProblem(r);
+        return e != null ? e : labelProblem(r);
+    }
+
+    private BadRecordException imageProblem(ImageRecord r) {
+        if (r.height == -1 || r.width == -1 || r.channels == -1 || r.mode == -1) {
+            String field = r.height == -1 ? "height" : r.width == -1 ? "width" : r.channels == -1 ? "nChannels" : "mode";
+            return bad(r, BadRecordKind.MISSING_FIELD, "image." + field, field + " is null");
+        }
+        if (r.data == null || r.data.length == 0) {
+            return bad(r, BadRecordKind.UNDECODABLE, "image.data", "data is " + (r.data == null ? "null" : "empty"));
+        }
+        int modeChannels = channelsOfMode(r.mode);
+        if (modeChannels < 0) {
+            return bad(r, BadRecordKind.UNDECODABLE, "image.mode", "mode " + r.mode
+                    + " is not an 8-bit OpenCV type (CV_8UC1=0, CV_8UC3=16, CV_8UC4=24)");
+        }
+        if (modeChannels != r.channels) {
+            return bad(r, BadRecordKind.UNDECODABLE, "image.mode", "mode " + r.mode + " has " + modeChannels
+                    + " channels but nChannels = " + r.channels);
+        }
+        long expected = (long) r.height * r.width * r.channels;
+        if (expected != r.data.length) {
+            return bad(r, BadRecordKind.SIZE_MISMATCH, "image.data", "height×width×nChannels = " + r.height + "×"
+                    + r.width + "×" + r.channels + " = " + expected + " but data holds " + r.data.length + " bytes");
+        }
+        if (r.channels != cfg.channels || r.height != cfg.height || r.width != cfg.width) {
+            String column = r.channels != cfg.channels ? "image.nChannels" : r.height != cfg.height ? "image.height" : "image.width";
+            return bad(r, BadRecordKind.SHAPE_MISMATCH, column, "the image is " + r.channels + "×" + r.height + "×"
+                    + r.width + " (C×H×W) but the model's input is " + cfg.channels + "×" + cfg.height + "×" + cfg.width);
+        }
+        return null;
+    }
+
+    private BadRecordException labelProblem(ImageRecord r) {
+        double v = r.label;
+        if (!r.labelPresent) {
+            return bad(r, BadRecordKind.MISSING_LABEL, "label", "label is null");
+        }
+        if (!Double.isFinite(v) || v != Math.rint(v)) {
+            return bad(r, BadRecordKind.NOT_A_NUMBER, "label", "label " + v + " is not a finite integer");
+        }
+        if (v < 0 || v >= cfg.classes) {
+            String shown = Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+            return bad(r, BadRecordKind.LABEL_OUT_OF_RANGE, "label", "label " + shown + " is outside [0, " + cfg.classes + ")");
+        }
+        return null;
+    }
+
+    private static BadRecordException bad(ImageRecord r, BadRecordKind kind, String column, String detail) {
+        return new BadRecordException(kind, r.location(), column, detail);
+    }
+
+    /** Channels of the 8-bit OpenCV types Spark's image source produces, or -1 for any other mode. */
+    private static int channelsOfMode(int mode) {
+        switch (mode) {
+            case 0: return 1;   // CV_8UC1
+            case 16: return 3;  // CV_8UC3
+            case 24: return 4;  // CV_8UC4
+            default: return -1;
+        }
+    }
+
+    /**
+     * Writes the row's pixels into image n of the full buffer: output (c, y, x) reads the padded
+     * source at (y + dy, x' + dx) with x' = x, or W − 1 − x when flipped; padding reads as byte 0.
+     * Without augmentation dy = dx = p = 0 and this is a plain BGR(A)-to-RGB(A) HWC-to-CHW copy.
+     */
+    private void convert(ImageRecord r, int n, long pos) {
+        int p = cfg.cropPadding, h = cfg.height, w = cfg.width, ch = cfg.channels;
+        int dy = p, dx = p;
+        boolean flip = false;
+        if (p > 0 || cfg.flip) {
+            long state = mix(passHash + pos);
+            dy = bounded(mix(state += GOLDEN), 2 * p + 1);
+            dx = bounded(mix(state += GOLDEN), 2 * p + 1);
+            flip = cfg.flip && mix(state + GOLDEN) < 0;
+        }
+        byte[] px = r.data;
+        float[] out = full.data;
+        for (int c = 0; c < ch; c++) {
+            float[] values = lut[c];
+            int sc = sourceChannel[c];
+            for (int y = 0; y < h; y++) {
+                int sy = y + dy - p, o = n * imageSize + c * planeSize + y * w;
+                for (int x = 0; x < w; x++) {
+                    int sx = (flip ? w - 1 - x : x) + dx - p;
+                    boolean inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+                    out[o + x] = values[inside ? px[(sy * w + sx) * ch + sc] & 0xff : 0];
+                }
+            }
+        }
+    }
+
+    private static float[][] lookupTables(ReaderConfig cfg) {
+        float[][] t = new float[cfg.channels][256];
+        for (int c = 0; c < cfg.channels; c++) {
+            for (int b = 0; b < 256; b++) {
+                t[c][b] = (b / 255f - cfg.mean[c]) / cfg.std[c];
+            }
+        }
+        return t;
+    }
+
+    private static int[] sourceChannels(int channels) {
+        switch (channels) {
+            case 1: return new int[] {0};
+            case 3: return new int[] {2, 1, 0};
+            default: return new int[] {2, 1, 0, 3};
+        }
+    }
+
+    /** SplitMix64's finaliser: a bijective 64-bit mix. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    /** A value in [0, bound) from the high 32 bits of z (bias below 2^-31 for small bounds). */
+    private static int bounded(long z, int bound) {
+        return (int) (((z >>> 32) * bound) >>> 32);
+    }
+}

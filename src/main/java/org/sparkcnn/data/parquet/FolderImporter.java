@@ -1,0 +1,159 @@
+package org.sparkcnn.data.parquet;
+
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * A folder with one sub-folder per class (PNG, JPEG, GIF, BMP, decoded by the JDK's ImageIO) to the
+ * ImageLayout, as a Spark job: the driver lists file names only; tasks read and decode the files.
+ * Classes are the sub-folder names in sorted order. Images keep their own size and channels
+ * (grey 1, colour 3, with alpha 4) unless {@code channels} (1 or 3) or a fixed size is asked for;
+ * a file ImageIO cannot decode fails the job with its path.
+ */
+public final class FolderImporter {
+    static final List<String> EXTENSIONS = List.of("png", "jpg", "jpeg", "gif", "bmp");
+
+    /** What to do to every image: 0 channels = keep, height/width 0 = keep. */
+    public static final class Convert implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final int channels, height, width;
+
+        public Convert(int channels, int height, int width) {
+            if (channels != 0 && channels != 1 && channels != 3) {
+                throw new IllegalArgumentException("--channels takes 1 or 3, got " + channels);
+            }
+            if (height < 0 || width < 0 || (height == 0) != (width == 0)) {
+                throw new IllegalArgumentException("--resize takes HxW with both positive, got " + height + "x" + width);
+            }
+            this.channels = channels;
+            this.height = height;
+            this.width = width;
+        }
+    }
+
+    private FolderImporter() {
+    }
+
+    public static Map<String, Long> run(SparkSession spark, String input, String split, Convert convert, String out,
+                                        int files, boolean overwrite) throws IOException {
+        DatasetWriter.checkOutput(spark, out, overwrite);
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Path root = new Path(input);
+        FileSystem fs = root.getFileSystem(conf);
+        if (!fs.exists(root) || !fs.getFileStatus(root).isDirectory()) {
+            throw new java.io.FileNotFoundException("image folder not found: " + input);
+        }
+        List<String> classes = new ArrayList<>();
+        List<Row> items = new ArrayList<>(); // (path, label, id): names only, the pixels stay in the files
+        FileStatus[] dirs = fs.listStatus(root, p -> !p.getName().startsWith(".") && !p.getName().startsWith("_"));
+        Arrays.sort(dirs);
+        for (FileStatus d : dirs) {
+            if (!d.isDirectory()) {
+                continue;
+            }
+            int label = classes.size();
+            classes.add(d.getPath().getName());
+            FileStatus[] imgs = fs.listStatus(d.getPath());
+            Arrays.sort(imgs);
+            for (FileStatus f : imgs) {
+                if (f.isFile() && isImage(f.getPath().getName())) {
+                    items.add(RowFactory.create(f.getPath().toString(), label, (long) items.size()));
+                }
+            }
+        }
+        if (classes.isEmpty()) {
+            throw new IllegalArgumentException(input + " has no class sub-folders (expected " + input
+                    + "/<class>/<image>.png|jpg|gif|bmp)");
+        }
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int parts = Math.max(1, Math.min(files, Math.max(1, items.size())));
+        JavaRDD<Row> rows = jsc.parallelize(items, parts).mapPartitions(it -> {
+            Configuration c = new Configuration();
+            return new java.util.Iterator<Row>() {
+                @Override
+                public boolean hasNext() {
+                    return it.hasNext();
+                }
+
+                @Override
+                public Row next() {
+                    Row item = it.next();
+                    return RowFactory.create(decode(item.getString(0), c, convert), item.getInt(1), item.getLong(2),
+                            split);
+                }
+            };
+        });
+        return DatasetWriter.write(spark, rows, classes, out, overwrite);
+    }
+
+    static boolean isImage(String name) {
+        int dot = name.lastIndexOf('.');
+        return dot > 0 && !name.startsWith(".") && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    /** The file as Spark's image struct (origin, height, width, nChannels, mode, data). */
+    static Row decode(String file, Configuration conf, Convert convert) {
+        BufferedImage img;
+        try {
+            Path p = new Path(file);
+            byte[] bytes;
+            try (InputStream in = p.getFileSystem(conf).open(p)) {
+                bytes = in.readAllBytes();
+            }
+            img = ImageIO.read(new ByteArrayInputStream(bytes));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read image " + file + ": " + e.getMessage(), e);
+        }
+        if (img == null) {
+            throw new IllegalStateException("not a decodable PNG, JPEG, GIF or BMP image: " + file);
+        }
+        int channels = convert.channels != 0 ? convert.channels
+                : img.getColorModel().getNumColorComponents() == 1 && !img.getColorModel().hasAlpha() ? 1
+                : img.getColorModel().hasAlpha() ? 4 : 3;
+        int h = convert.height != 0 ? convert.height : img.getHeight();
+        int w = convert.width != 0 ? convert.width : img.getWidth();
+        int type = channels == 1 ? BufferedImage.TYPE_BYTE_GRAY
+                : channels == 3 ? BufferedImage.TYPE_3BYTE_BGR : BufferedImage.TYPE_4BYTE_ABGR;
+        BufferedImage target = img;
+        if (img.getType() != type || h != img.getHeight() || w != img.getWidth()) {
+            target = new BufferedImage(w, h, type);
+            Graphics2D g = target.createGraphics();
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.drawImage(img, 0, 0, w, h, null);
+            g.dispose();
+        }
+        byte[] px = ((DataBufferByte) target.getRaster().getDataBuffer()).getData().clone();
+        if (channels == 4) { // ABGR in the raster; Spark's CV_8UC4 is BGRA
+            for (int i = 0; i < px.length; i += 4) {
+                byte a = px[i];
+                px[i] = px[i + 1];
+                px[i + 1] = px[i + 2];
+                px[i + 2] = px[i + 3];
+                px[i + 3] = a;
+            }
+        }
+        int mode = channels == 1 ? 0 : channels == 3 ? 16 : 24;
+        return RowFactory.create(file, h, w, channels, mode, px);
+    }
+}

@@ -1,0 +1,43 @@
+package org.sparkcnn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dependencies point one way: the engine and the local trainer never import Spark or Hadoop (they
+ * compile against the JDK alone); only data.parquet, spark and cli may.
+ */
+class ArchitectureTest {
+    private static final Path SRC = Path.of("src/main/java/org/sparkcnn");
+    private static final List<String> SPARK_FREE = List.of("tensor", "kernel", "layer", "block", "model", "optim",
+            "train", "data", "io", "reference");
+
+    @Test
+    void engineAndLocalTrainingImportNoSpark() throws IOException {
+        List<String> offenders = new ArrayList<>();
+        int files = 0;
+        for (String pkg : SPARK_FREE) {
+            // data's own files only: data.parquet is the Spark side of data reading
+            try (Stream<Path> s = Files.list(SRC.resolve(pkg))) {
+                for (Path f : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".java"))::iterator) {
+                    files++;
+                    String text = Files.readString(f);
+                    if (text.contains("org.apache.spark") || text.contains("org.apache.hadoop")
+                            || text.contains("scala.")) {
+                        offenders.add(SRC.relativize(f).toString());
+                    }
+                }
+            }
+        }
+        assertTrue(files > 50, "the scan found only " + files + " files: wrong source root?");
+        assertEquals(List.of(), offenders, "Spark-free packages that mention Spark, Hadoop or Scala");
+    }
+}
