@@ -21,14 +21,7 @@ class IdxReaderTest {
     Path dir;
 
     private static byte[] idx(int[] dims, byte[] data) throws IOException {
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        DataOutputStream d = new DataOutputStream(bos);
-        d.writeInt(0x0800 | dims.length);
-        for (int v : dims) {
-            d.writeInt(v);
-        }
-        d.write(data);
-        return bos.toByteArray();
+        return IdxFiles.bytes(dims, data);
     }
 
     private Path write(String name, byte[] bytes, boolean gzip) throws IOException {

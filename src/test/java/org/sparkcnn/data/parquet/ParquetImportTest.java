@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +17,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.zip.GZIPOutputStream;
 import javax.imageio.ImageIO;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -58,14 +55,7 @@ class ParquetImportTest {
 
     /** Writes an unsigned-byte IDX file (gzipped when the name ends in .gz). */
     static void idx(Path file, byte[] data, int... dims) throws IOException {
-        try (OutputStream raw = Files.newOutputStream(file);
-             DataOutputStream d = new DataOutputStream(file.toString().endsWith(".gz") ? new GZIPOutputStream(raw) : raw)) {
-            d.writeInt(0x0800 | dims.length);
-            for (int v : dims) {
-                d.writeInt(v);
-            }
-            d.write(data);
-        }
+        org.sparkcnn.data.IdxFiles.write(file, data, dims);
     }
 
     static byte[] random(Random r, int n, int bound) {
