@@ -47,7 +47,22 @@ public final class Import {
         } catch (IllegalArgumentException | IOException e) {
             System.err.println("error: " + e.getMessage());
             System.exit(2);
+        } catch (Exception e) {
+            // a failed Spark task (e.g. an undecodable image) arrives wrapped: report its own message
+            System.err.println("error: " + rootMessage(e));
+            System.exit(1);
         }
+    }
+
+    /** The message of the innermost cause, which names the file at fault rather than Spark's stage. */
+    static String rootMessage(Throwable e) {
+        String msg = e.getMessage();
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t.getMessage() != null) {
+                msg = t.getMessage();
+            }
+        }
+        return msg;
     }
 
     static Map<String, String> options(String[] a, List<String> allowed) {

@@ -37,11 +37,21 @@ public final class DatasetWriter {
     public static Map<String, Long> write(SparkSession spark, JavaRDD<Row> rows, List<String> classes, String out,
                                           boolean overwrite) throws IOException {
         checkOutput(spark, out, overwrite);
+        Path outPath = new Path(out);
+        FileSystem outFs = outPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        boolean existed = outFs.exists(outPath);
         Dataset<Row> df = spark.createDataFrame(rows, ImageLayout.schema(classes));
-        df.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
-                .option("compression", ImageLayout.COMPRESSION)
-                .option("parquet.block.size", ImageLayout.ROW_GROUP_BYTES)
-                .parquet(out);
+        try {
+            df.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
+                    .option("compression", ImageLayout.COMPRESSION)
+                    .option("parquet.block.size", ImageLayout.ROW_GROUP_BYTES)
+                    .parquet(out);
+        } catch (Exception e) { // Spark's SparkException is checked, thrown from Scala undeclared
+            if (!existed) { // only what this failed job created: a rerun then starts clean
+                outFs.delete(outPath, true);
+            }
+            throw e;
+        }
         Path json = new Path(out, ImageLayout.CLASSES_FILE);
         FileSystem fs = json.getFileSystem(spark.sparkContext().hadoopConfiguration());
         try (OutputStream o = fs.create(json, true)) {
