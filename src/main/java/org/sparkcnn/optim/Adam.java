@@ -72,8 +72,19 @@ public final class Adam implements Optimizer {
     }
 
     /** Steps taken so far (bias correction needs it). */
+    @Override
     public long steps() {
         return t;
+    }
+
+    @Override
+    public void restore(List<Param> params, List<float[]> saved, long steps) {
+        reset();
+        StateCheck.arrays("Adam", params, saved, steps == 0 ? 0 : params.size(), 2);
+        for (float[] a : saved) {
+            state.add(a.clone());
+        }
+        t = steps;
     }
 
     @Override

@@ -17,4 +17,14 @@ public interface Optimizer {
 
     /** Forgets all state, as a fresh optimiser. */
     void reset();
+
+    /** Steps taken since the last reset (Adam's bias correction and SGD's first step depend on it). */
+    long steps();
+
+    /**
+     * Continues from saved or averaged state: {@code state} as {@link #state()} would give it for
+     * {@code params} (copied, not kept), {@code steps} as {@link #steps()}. With steps 0 the state
+     * must be empty and the optimiser is as new.
+     */
+    void restore(List<Param> params, List<float[]> state, long steps);
 }

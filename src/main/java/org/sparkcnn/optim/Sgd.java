@@ -14,6 +14,7 @@ public final class Sgd implements Optimizer {
     public final boolean nesterov;
     private final List<float[]> velocity = new ArrayList<>();
     private boolean started;
+    private long steps;
 
     public Sgd(double momentum, double dampening, double weightDecay, boolean nesterov) {
         if (momentum < 0 || dampening < 0 || weightDecay < 0) {
@@ -56,6 +57,24 @@ public final class Sgd implements Optimizer {
             }
         }
         started = true;
+        steps++;
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public void restore(List<Param> params, List<float[]> state, long steps) {
+        reset();
+        int want = steps == 0 || momentum == 0f ? 0 : params.size();
+        StateCheck.arrays("SGD", params, state, want, 1);
+        for (float[] v : state) {
+            velocity.add(v.clone());
+        }
+        this.started = steps > 0;
+        this.steps = steps;
     }
 
     @Override
@@ -67,5 +86,6 @@ public final class Sgd implements Optimizer {
     public void reset() {
         velocity.clear();
         started = false;
+        steps = 0;
     }
 }
