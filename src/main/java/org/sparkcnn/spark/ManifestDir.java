@@ -1,0 +1,283 @@
+package org.sparkcnn.spark;
+
+import java.io.FileNotFoundException;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+import org.sparkcnn.io.Json;
+import org.sparkcnn.io.ModelFile;
+import org.sparkcnn.io.ModelFileException;
+
+/**
+ * A directory holding one {@link ModelFile} and {@code _MANIFEST.json} (each file's length and
+ * CRC32), written so that readers never take a half-written one for complete: through a
+ * temporary directory renamed into place, or, where rename is a copy (object stores), in place
+ * with the manifest last. Complete means: the manifest exists and every file matches it.
+ */
+final class ManifestDir {
+    static final String MANIFEST = "_MANIFEST.json";
+    /** Schemes whose rename copies object by object: renaming buys no atomicity, only time. */
+    private static final Set<String> COPYING_RENAME = Set.of("s3a", "s3", "gs", "abfs", "abfss", "wasb", "wasbs", "oss");
+    private static final int MAX_MANIFEST = 1 << 20;
+
+    private ManifestDir() {
+    }
+
+    /**
+     * The file system of {@code p}. Hadoop's checksummed local file system is unwrapped: on a
+     * checksum error it moves the file into a {@code bad_files} directory at the top of the disk,
+     * and the manifest's CRCs already do its job (so no {@code .crc} sidecars are written either).
+     */
+    static FileSystem fs(Path p, Configuration conf) throws IOException {
+        FileSystem fs = p.getFileSystem(conf);
+        return fs instanceof LocalFileSystem ? ((LocalFileSystem) fs).getRaw() : fs;
+    }
+
+    static boolean renameIsAtomic(FileSystem fs) {
+        return !COPYING_RENAME.contains(fs.getUri().getScheme());
+    }
+
+    static void mkdirs(FileSystem fs, Path dir) throws IOException {
+        boolean made;
+        try {
+            made = fs.mkdirs(dir);
+        } catch (IOException e) {
+            throw new IOException("cannot create directory " + dir + ": " + e, e);
+        }
+        if (!made) {
+            throw new IOException("cannot create directory " + dir);
+        }
+    }
+
+    /**
+     * Writes {@code target/fileName}, then the manifest; {@code target} replaces an existing one only
+     * once the new one is complete. Leftovers of crashed writes ({@code _tmp-<stem>…},
+     * {@code _old-<stem>…} beside it) are removed first: one writer per directory.
+     */
+    static Path write(FileSystem fs, Path target, String fileName, CheckpointStore.IOWriter writer,
+            boolean atomicRename, String stem) throws IOException {
+        Path parent = target.getParent();
+        mkdirs(fs, parent);
+        for (FileStatus s : fs.listStatus(parent)) {
+            String n = s.getPath().getName();
+            if (n.startsWith("_tmp-" + stem) || n.startsWith("_old-" + stem)) {
+                fs.delete(s.getPath(), true);
+            }
+        }
+        if (!atomicRename && !fs.exists(target)) {
+            try {
+                writeFiles(fs, target, fileName, writer);
+            } catch (IOException | RuntimeException e) {
+                deleteAfter(fs, target, e);
+                throw e;
+            }
+            return target;
+        }
+        Path tmp = new Path(parent, "_tmp-" + target.getName() + "-" + random());
+        try {
+            writeFiles(fs, tmp, fileName, writer);
+            commit(fs, tmp, target);
+        } catch (IOException | RuntimeException e) {
+            deleteAfter(fs, tmp, e);
+            throw e;
+        }
+        return target;
+    }
+
+    /** Removes what a failed write left, keeping the write's error as the one reported. */
+    private static void deleteAfter(FileSystem fs, Path p, Exception failure) {
+        try {
+            fs.delete(p, true);
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    private static String random() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** Renames {@code tmp} to {@code target}; an existing target is moved aside first (rename would nest into it). */
+    private static void commit(FileSystem fs, Path tmp, Path target) throws IOException {
+        Path aside = null;
+        if (fs.exists(target)) {
+            aside = new Path(target.getParent(), "_old-" + target.getName() + "-" + random());
+            if (!fs.rename(target, aside)) {
+                throw new IOException("cannot move " + target + " aside to " + aside + " to replace it");
+            }
+        }
+        if (!fs.rename(tmp, target)) {
+            if (aside != null) {
+                fs.rename(aside, target);
+            }
+            throw new IOException("cannot rename " + tmp + " to " + target);
+        }
+        if (aside != null) {
+            fs.delete(aside, true);
+        }
+    }
+
+    private static void writeFiles(FileSystem fs, Path dir, String fileName, CheckpointStore.IOWriter writer)
+            throws IOException {
+        mkdirs(fs, dir);
+        Sink sink;
+        try (FSDataOutputStream out = fs.create(new Path(dir, fileName), false)) {
+            sink = new Sink(out);
+            writer.write(sink);
+            sink.flush();
+        }
+        String manifest = "{\"format\":1,\"files\":[{\"name\":" + Json.quote(fileName) + ",\"length\":" + sink.length
+                + ",\"crc32\":" + sink.crc.getValue() + "}]}\n";
+        try (FSDataOutputStream out = fs.create(new Path(dir, MANIFEST), false)) {
+            out.write(manifest.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Counts and checksums what the writer writes; close() only flushes, as the stream is ours to close. */
+    private static final class Sink extends FilterOutputStream {
+        final CRC32 crc = new CRC32();
+        long length;
+
+        Sink(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            crc.update(b);
+            length++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            crc.update(b, off, len);
+            length += len;
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+        }
+    }
+
+    /**
+     * The ModelFile in {@code dir}, after checking the manifest, lengths and CRCs. A missing,
+     * incomplete or corrupt directory is a {@link ModelFileException} naming it and the problem;
+     * other I/O errors (an unreachable file system) propagate as they are.
+     */
+    static ModelFile read(FileSystem fs, Path dir, String fileName) throws IOException {
+        String where = dir.toString();
+        Path manifestPath = new Path(dir, MANIFEST);
+        if (!fs.exists(dir)) {
+            throw new ModelFileException(where, "no such directory");
+        }
+        byte[] text;
+        try (InputStream in = fs.open(manifestPath)) {
+            text = in.readNBytes(MAX_MANIFEST + 1);
+        } catch (FileNotFoundException e) {
+            throw new ModelFileException(where, "incomplete: its manifest " + MANIFEST + " is missing");
+        }
+        if (text.length > MAX_MANIFEST) {
+            throw new ModelFileException(where, MANIFEST + " is over " + MAX_MANIFEST + " bytes: corrupt");
+        }
+        Map<String, long[]> files = manifest(where, new String(text, StandardCharsets.UTF_8));
+        if (!files.containsKey(fileName)) {
+            throw new ModelFileException(where, MANIFEST + " does not list " + fileName);
+        }
+        ModelFile model = null;
+        for (Map.Entry<String, long[]> f : files.entrySet()) {
+            ModelFile m = check(fs, new Path(dir, f.getKey()), f.getValue()[0], f.getValue()[1],
+                    f.getKey().equals(fileName), where);
+            model = m != null ? m : model;
+        }
+        return model;
+    }
+
+    /** Compares one file with its manifest entry; parses it as a ModelFile if {@code parse}. */
+    private static ModelFile check(FileSystem fs, Path p, long length, long crc, boolean parse, String where)
+            throws IOException {
+        FileStatus st;
+        try {
+            st = fs.getFileStatus(p);
+        } catch (FileNotFoundException e) {
+            throw new ModelFileException(where, "incomplete: " + p.getName() + ", listed in the manifest, is missing");
+        }
+        if (st.getLen() != length) {
+            throw new ModelFileException(where, "incomplete or truncated: " + p.getName() + " holds " + st.getLen()
+                    + " bytes, the manifest says " + length);
+        }
+        ModelFile model = null;
+        ModelFileException bad = null;
+        CRC32 sum = new CRC32();
+        // one pass: parse while checksumming, so a large checkpoint on an object store is fetched once
+        try (CheckedInputStream in = new CheckedInputStream(fs.open(p), sum)) {
+            if (parse) {
+                try {
+                    model = ModelFile.read(in, p.toString());
+                } catch (ModelFileException e) {
+                    bad = e;
+                }
+            }
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        if (sum.getValue() != crc) { // the more basic fault: report it rather than what it broke
+            throw new ModelFileException(where, String.format("corrupt: the CRC32 of %s is %08x, the manifest says %08x",
+                    p.getName(), sum.getValue(), crc));
+        }
+        if (bad != null) {
+            throw bad;
+        }
+        return model;
+    }
+
+    /** {name: {length, crc32}} from the manifest's JSON, every field checked. */
+    private static Map<String, long[]> manifest(String where, String text) throws ModelFileException {
+        Object doc;
+        try {
+            doc = Json.parse(text, MANIFEST);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(where, "corrupt manifest: " + e.getMessage());
+        }
+        Object list = doc instanceof Map ? ((Map<?, ?>) doc).get("files") : null;
+        if (!(list instanceof List) || !Double.valueOf(1).equals(((Map<?, ?>) doc).get("format"))) {
+            throw new ModelFileException(where, "corrupt manifest: expected {\"format\":1,\"files\":[…]}");
+        }
+        Map<String, long[]> files = new LinkedHashMap<>();
+        for (Object o : (List<?>) list) {
+            Map<?, ?> f = o instanceof Map ? (Map<?, ?>) o : Map.of();
+            Object name = f.get("name");
+            long length = number(f.get("length"), 1L << 53), crc = number(f.get("crc32"), 0xffffffffL);
+            if (!(name instanceof String) || ((String) name).isEmpty() || ((String) name).contains("/")
+                    || ((String) name).startsWith(".") || length < 0 || crc < 0) {
+                throw new ModelFileException(where, "corrupt manifest: bad file entry " + o);
+            }
+            files.put((String) name, new long[] {length, crc});
+        }
+        return files;
+    }
+
+    /** A non-negative integer up to {@code max}, or -1. */
+    private static long number(Object v, long max) {
+        if (v instanceof Double && (Double) v == Math.rint((Double) v) && (Double) v >= 0 && (Double) v <= max) {
+            return ((Double) v).longValue();
+        }
+        return -1;
+    }
+}
