@@ -57,7 +57,7 @@ final class ManifestDir {
         try {
             made = fs.mkdirs(dir);
         } catch (IOException e) {
-            throw new IOException("cannot create directory " + dir + ": " + e, e);
+            throw new IOException("cannot create directory " + dir + ": " + e.getMessage(), e);
         }
         if (!made) {
             throw new IOException("cannot create directory " + dir);
