@@ -1,23 +1,18 @@
 package org.sparkcnn.io;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.zip.CRC32;
 import org.sparkcnn.layer.Param;
 import org.sparkcnn.model.ModelZoo;
@@ -37,15 +32,11 @@ import org.sparkcnn.tensor.Tensor;
  */
 public final class ModelFile {
     public static final int FORMAT = 1;
-    private static final byte[] MAGIC = "SPARKCNN".getBytes(StandardCharsets.US_ASCII);
-    /** Zoo headers take a few KiB: a length beyond this is corruption, and must not be allocated. */
-    static final int MAX_HEADER = 16 << 20;
-    /** Java's largest array; a shape above it cannot be a tensor. */
-    private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
-    private static final int CHUNK = 1 << 16;
-    private static final long MAX_STEPS = 1L << 53; // the largest integer a JSON number holds exactly
+    static final byte[] MAGIC = "SPARKCNN".getBytes(StandardCharsets.US_ASCII);
+    static final int CHUNK = 1 << 16;
 
-    private record Entry(String name, String role, int[] shape, float[] data) {
+    /** One tensor of the file: its header entry and (once read) its data. */
+    record Entry(String name, String role, int[] shape, float[] data) {
     }
 
     private final String source;
@@ -57,7 +48,7 @@ public final class ModelFile {
     private final long optimizerSteps;
     private final Map<String, String> meta;
 
-    private ModelFile(String source, String model, int[] inputShape, int classes, List<Entry> tensors,
+    ModelFile(String source, String model, int[] inputShape, int classes, List<Entry> tensors,
             String optimizerName, long optimizerSteps, Map<String, String> meta) {
         this.source = source;
         this.model = model;
@@ -178,254 +169,7 @@ public final class ModelFile {
      * {@code source} (e.g. the path) starts every error message.
      */
     public static ModelFile read(InputStream in, String source) throws IOException {
-        return new Reader(in, source).read();
-    }
-
-    /** Reads from a stream counting bytes and their CRC, so errors can say where the file went wrong. */
-    private static final class Reader {
-        private final InputStream in;
-        private final String source;
-        private final CRC32 crc = new CRC32();
-        private final byte[] buf = new byte[CHUNK];
-        private long pos;
-        private long expectedSize = -1; // known once the header is read
-
-        Reader(InputStream in, String source) {
-            this.in = new BufferedInputStream(in, CHUNK);
-            this.source = source;
-        }
-
-        ModelFileException fail(String problem) {
-            return new ModelFileException(source, problem);
-        }
-
-        /** Exactly {@code n} bytes into buf (n <= CHUNK), else a truncation error naming {@code what}. */
-        void fill(int n, String what, boolean checked) throws IOException {
-            int got = in.readNBytes(buf, 0, n);
-            if (got < n) {
-                throw fail("truncated: the file ends at byte " + (pos + got) + ", inside " + what
-                        + (expectedSize >= 0 ? "; its header's tensor shapes make it " + expectedSize + " bytes" : ""));
-            }
-            if (checked) {
-                crc.update(buf, 0, n);
-            }
-            pos += n;
-        }
-
-        int int32(String what, boolean checked) throws IOException {
-            fill(4, what, checked);
-            return ByteBuffer.wrap(buf, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        }
-
-        ModelFile read() throws IOException {
-            fill(MAGIC.length, "the magic bytes", true);
-            if (!Arrays.equals(buf, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-                throw fail("not a sparkcnn model file: it starts with "
-                        + Json.quote(new String(buf, 0, MAGIC.length, StandardCharsets.ISO_8859_1))
-                        + ", expected \"SPARKCNN\"");
-            }
-            int version = int32("the format version", true);
-            if (version != FORMAT) {
-                throw fail("format version " + version + " is not supported (this build reads version " + FORMAT + ")");
-            }
-            int length = int32("the header length", true);
-            if (length < 2 || length > MAX_HEADER) {
-                throw fail("header length " + length + " is outside [2, " + MAX_HEADER + "]: corrupt file");
-            }
-            byte[] text = new byte[length];
-            for (int o = 0; o < length; o += CHUNK) {
-                int n = Math.min(CHUNK, length - o);
-                fill(n, "the header (bytes " + (pos - o) + " to " + (pos - o + length) + ")", true);
-                System.arraycopy(buf, 0, text, o, n);
-            }
-            Header h = new Header(source, utf8(text));
-            expectedSize = pos + h.dataBytes + 4;
-            List<Entry> tensors = new ArrayList<>();
-            for (Entry e : h.entries) {
-                tensors.add(new Entry(e.name, e.role, e.shape, floats(e)));
-            }
-            long computed = crc.getValue();
-            int stored = int32("the CRC32", false);
-            long extra = in.transferTo(OutputStream.nullOutputStream());
-            if (extra > 0) {
-                // before the CRC check: data longer than the shapes say also breaks the CRC, and this says why
-                throw fail(extra + " bytes follow the CRC32 that ends at byte " + pos + ": the header's tensor shapes"
-                        + " account for " + expectedSize + " bytes (trailing garbage, or shapes smaller than the data)");
-            }
-            if ((int) computed != stored) {
-                throw fail(String.format("CRC32 mismatch: the file says %08x, its first %d bytes give %08x: corrupt",
-                        stored, pos - 4, computed));
-            }
-            return new ModelFile(source, h.model, h.inputShape, h.classes, tensors, h.optimizerName, h.optimizerSteps,
-                    h.meta);
-        }
-
-        /** A tensor's data, in chunks into an array that grows as data arrives: a lying shape costs no memory. */
-        float[] floats(Entry e) throws IOException {
-            int n = Shapes.size(e.shape);
-            float[] data = new float[Math.min(n, CHUNK)];
-            for (int done = 0; done < n; ) {
-                int k = Math.min(CHUNK / 4, n - done);
-                fill(4 * k, "the data of tensor '" + e.name + "' " + Shapes.str(e.shape), true);
-                if (done + k > data.length) {
-                    data = Arrays.copyOf(data, (int) Math.min(n, 2L * data.length));
-                }
-                ByteBuffer.wrap(buf, 0, 4 * k).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data, done, k);
-                done += k;
-            }
-            return data;
-        }
-
-        String utf8(byte[] text) throws ModelFileException {
-            try {
-                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(text)).toString();
-            } catch (CharacterCodingException e) {
-                throw fail("header is not valid UTF-8: corrupt file");
-            }
-        }
-    }
-
-    /** The JSON header, checked field by field; unknown keys are errors (new fields mean a new format version). */
-    private static final class Header {
-        final String source;
-        final String model;
-        final int[] inputShape;
-        final int classes;
-        final List<Entry> entries = new ArrayList<>();
-        final long dataBytes;
-        String optimizerName;
-        long optimizerSteps;
-        final Map<String, String> meta = new LinkedHashMap<>();
-
-        Header(String source, String text) throws ModelFileException {
-            this.source = source;
-            Object parsed;
-            try {
-                parsed = Json.parse(text, "header");
-            } catch (IllegalArgumentException e) {
-                throw new ModelFileException(source, e.getMessage());
-            }
-            Map<String, Object> m = object(parsed, "the header");
-            keys(m, "the header", Set.of("format", "model", "inputShape", "classes", "tensors", "meta"),
-                    Set.of("optimizer"));
-            integer(m.get("format"), "\"format\"", FORMAT, FORMAT);
-            model = string(m.get("model"), "\"model\"");
-            if (!ModelZoo.NAMES.contains(model)) {
-                throw fail("unknown model '" + model + "': the model zoo has " + ModelZoo.NAMES);
-            }
-            inputShape = shape(m.get("inputShape"), "\"inputShape\"");
-            classes = (int) integer(m.get("classes"), "\"classes\"", 1, Integer.MAX_VALUE);
-            if (m.containsKey("optimizer")) {
-                Map<String, Object> o = object(m.get("optimizer"), "\"optimizer\"");
-                keys(o, "\"optimizer\"", Set.of("name", "steps"), Set.of());
-                optimizerName = string(o.get("name"), "\"optimizer\".\"name\"");
-                if (!optimizerName.equals("sgd") && !optimizerName.equals("adam")) {
-                    throw fail("header: unknown optimizer '" + optimizerName + "': expected sgd or adam");
-                }
-                optimizerSteps = integer(o.get("steps"), "\"optimizer\".\"steps\"", 0, MAX_STEPS);
-            }
-            for (Map.Entry<String, Object> e : object(m.get("meta"), "\"meta\"").entrySet()) {
-                if (!(e.getValue() instanceof String)) {
-                    throw fail("header: \"meta\" value of " + Json.quote(e.getKey()) + " is not a string");
-                }
-                meta.put(e.getKey(), (String) e.getValue());
-            }
-            if (!(m.get("tensors") instanceof List)) {
-                throw fail("header: \"tensors\" must be a list");
-            }
-            List<?> list = (List<?>) m.get("tensors");
-            Set<String> seen = new HashSet<>();
-            long bytes = 0;
-            for (int i = 0; i < list.size(); i++) {
-                String where = "\"tensors\"[" + i + "]";
-                Map<String, Object> t = object(list.get(i), where);
-                keys(t, where, Set.of("name", "role", "shape"), Set.of());
-                String name = string(t.get("name"), where + ".\"name\"");
-                String role = string(t.get("role"), where + ".\"role\"");
-                if (!role.equals("param") && !role.equals("buffer") && !role.equals("optimizer")) {
-                    throw fail("header: " + where + " ('" + name + "') has role '" + role
-                            + "': expected param, buffer or optimizer");
-                }
-                if (role.equals("optimizer") && optimizerName == null) {
-                    throw fail("header: " + where + " ('" + name + "') is optimizer state, but there is no"
-                            + " \"optimizer\" section");
-                }
-                if (!seen.add(role + " " + name)) {
-                    throw fail("header: two " + role + " tensors are named '" + name + "'");
-                }
-                int[] shape = shape(t.get("shape"), where + ".\"shape\"");
-                bytes += 4L * Shapes.size(shape);
-                entries.add(new Entry(name, role, shape, null));
-            }
-            dataBytes = bytes;
-        }
-
-        ModelFileException fail(String problem) {
-            return new ModelFileException(source, problem);
-        }
-
-        @SuppressWarnings("unchecked")
-        Map<String, Object> object(Object v, String what) throws ModelFileException {
-            if (!(v instanceof Map)) {
-                throw fail("header: " + what + " must be a JSON object");
-            }
-            return (Map<String, Object>) v;
-        }
-
-        void keys(Map<String, Object> m, String what, Set<String> required, Set<String> optional)
-                throws ModelFileException {
-            for (String k : required) {
-                if (!m.containsKey(k)) {
-                    throw fail("header: " + what + " has no " + Json.quote(k));
-                }
-            }
-            for (String k : m.keySet()) {
-                if (!required.contains(k) && !optional.contains(k)) {
-                    throw fail("header: " + what + " has an unknown key " + Json.quote(k));
-                }
-            }
-        }
-
-        String string(Object v, String what) throws ModelFileException {
-            if (!(v instanceof String)) {
-                throw fail("header: " + what + " must be a string, got " + show(v));
-            }
-            return (String) v;
-        }
-
-        long integer(Object v, String what, long min, long max) throws ModelFileException {
-            if (!(v instanceof Double) || (Double) v != Math.rint((Double) v) || (Double) v < min || (Double) v > max) {
-                throw fail("header: " + what + " must be an integer in [" + min + ", " + max + "], got " + show(v));
-            }
-            return ((Double) v).longValue();
-        }
-
-        /** A JSON value as it was written: 10 rather than Java's 10.0. */
-        static String show(Object v) {
-            if (v instanceof Double && (Double) v == Math.rint((Double) v) && Math.abs((Double) v) < 1e15) {
-                return Long.toString(((Double) v).longValue());
-            }
-            return v instanceof String ? Json.quote((String) v) : String.valueOf(v);
-        }
-
-        /** 1 to 8 positive dimensions whose product fits a Java array. */
-        int[] shape(Object v, String what) throws ModelFileException {
-            if (!(v instanceof List) || ((List<?>) v).isEmpty() || ((List<?>) v).size() > 8) {
-                throw fail("header: " + what + " must be a list of 1 to 8 dimensions, got " + show(v));
-            }
-            List<?> dims = (List<?>) v;
-            int[] shape = new int[dims.size()];
-            long n = 1;
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = (int) integer(dims.get(i), what + "[" + i + "]", 1, Integer.MAX_VALUE);
-                n *= shape[i];
-                if (n > MAX_ELEMENTS) {
-                    throw fail("header: " + what + " has more elements than a Java array holds (" + MAX_ELEMENTS + ")");
-                }
-            }
-            return shape;
-        }
+        return new ModelFileReader(in, source).read();
     }
 
     // ---------------------------------------------------------------- applying
