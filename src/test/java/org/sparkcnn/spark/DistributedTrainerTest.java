@@ -1,0 +1,287 @@
+package org.sparkcnn.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparkcnn.data.Dataset;
+import org.sparkcnn.data.MiniBatch;
+import org.sparkcnn.data.MiniBatchStream;
+import org.sparkcnn.data.ReaderConfig;
+import org.sparkcnn.data.parquet.ParquetImageReader;
+import org.sparkcnn.io.Json;
+import org.sparkcnn.model.ModelZoo;
+import org.sparkcnn.model.Network;
+import org.sparkcnn.optim.Sgd;
+import org.sparkcnn.tensor.Tensor;
+import org.sparkcnn.train.LocalTrainer;
+import org.sparkcnn.train.TrainConfig;
+
+/**
+ * The distributed trainer in local mode with Kryo's registrationRequired: the oracle (rounds of
+ * plain SGD equal single-node steps on the union batch), determinism, retries, resume, guards and
+ * the run folder.
+ */
+class DistributedTrainerTest {
+    /** local[2, 2]: two task threads, and a failed task is tried once more. */
+    static final String MASTER = "local[2,2]";
+    static SparkSession spark;
+    static String train, test, three;
+    @TempDir
+    static Path data;
+    @TempDir
+    Path out;
+
+    @BeforeAll
+    static void start() throws IOException {
+        // the importer ships Spark SQL rows with their schema: write the data before requiring registration
+        SparkSession writer = SparkTestSessions.local(2, Map.of());
+        train = FashionSample.write(writer, data.resolve("train"), "train", 300, 3);
+        test = FashionSample.write(writer, data.resolve("test"), "test", 100, 1);
+        three = FashionSample.write(writer, data.resolve("three"), "train", 3, 1);
+        writer.stop();
+        spark = SparkTestSessions.local(2, 2, Map.of("spark.kryo.registrationRequired", "true",
+                "spark.kryo.registrator", KryoClasses.class.getName() + "," + TestKryoClasses.class.getName()));
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private TrainConfig config(String... settings) {
+        TrainConfig c = TrainConfig.distributed();
+        c.set("train", train, "test").set("validation", test, "test").set("output", out.resolve("run").toString(), "test");
+        c.set("model", "lenet5", "test").set("batchSize", "16", "test").set("partitions", "2", "test");
+        c.set("mean", "0.2860", "test").set("std", "0.3530", "test").set("epochs", "1", "test");
+        for (String s : settings) {
+            c.set(s, "test");
+        }
+        return c;
+    }
+
+    private static float[] fit(TrainConfig c, boolean resume, int failPartition, StringBuilder log) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DistributedTrainer t = new DistributedTrainer(spark, c, new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
+            t.failFirstAttemptOf(failPartition);
+            t.fit(resume);
+            return t.server().state().clone();
+        } finally {
+            if (log != null) {
+                log.append(bytes.toString(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    /** The partitions' rows of an epoch, in training order (test data is small). */
+    private static List<List<Row>> rowsOf(DistributedTrainer t, int epoch) {
+        return t.epochFrame(epoch).javaRDD().glom().collect();
+    }
+
+    /**
+     * syncEvery = 1, plain SGD: each round is one step on the union of the partitions' batches,
+     * weighted by their sizes. Checked for 3 rounds against single-node steps.
+     */
+    @Test
+    void roundsOfPlainSgdEqualSingleNodeStepsOnTheUnionBatch() {
+        TrainConfig c = config("momentum=0", "syncEvery=1", "learningRate=0.05");
+        try (DistributedTrainer t = new DistributedTrainer(spark, c, null)) {
+            List<List<Row>> parts = rowsOf(t, 0);
+            Network single = ModelZoo.build("lenet5", 42);
+            Sgd sgd = new Sgd(0, 0);
+            List<MiniBatchStream> streams = new ArrayList<>();
+            for (int p = 0; p < parts.size(); p++) {
+                streams.add(new ParquetImageReader(parts.get(p).get(0).schema()).batches(parts.get(p).iterator(),
+                        t.readerConfig(0, p)));
+            }
+            DistributedTrainer.EpochStats stats = new DistributedTrainer.EpochStats();
+            for (int round = 0; round < 3; round++) {
+                List<float[]> images = new ArrayList<>();
+                List<Integer> labels = new ArrayList<>();
+                for (MiniBatchStream s : streams) {
+                    MiniBatch b = s.next();
+                    assertEquals(16, b.size(), "every partition has a full batch in round " + round);
+                    images.add(java.util.Arrays.copyOf(b.images.data, b.size() * 784));
+                    for (int i = 0; i < b.size(); i++) {
+                        labels.add(b.labels[i]);
+                    }
+                }
+                Tensor union = new Tensor(labels.size(), 1, 28, 28);
+                int o = 0;
+                for (float[] im : images) {
+                    System.arraycopy(im, 0, union.data, o, im.length);
+                    o += im.length;
+                }
+                single.forwardLoss(union, labels.stream().mapToInt(Integer::intValue).toArray());
+                single.backward();
+                sgd.step(single.paramList(), 0.05);
+
+                t.round(t.epochFrame(0), 0, round, stats);
+                float[] want = single.parameterVector();
+                float[] got = java.util.Arrays.copyOf(t.server().state(), want.length);
+                double worst = 0;
+                for (int i = 0; i < want.length; i++) {
+                    worst = Math.max(worst, Math.abs(want[i] - got[i]));
+                }
+                // float rounding of per-partition deltas, their weighting and the mean: a few ulps of 0.1
+                assertTrue(worst < 2e-6, "round " + round + ": largest difference " + worst);
+                assertFalse(java.util.Arrays.equals(want, ModelZoo.build("lenet5", 42).parameterVector()));
+            }
+        }
+    }
+
+    /**
+     * Uneven and empty partitions: 3 rows over 4 partitions in one batch each. The sample-weighted
+     * mean of the partitions' steps is the step on all 3 rows; an unweighted mean would not be.
+     */
+    @Test
+    void unevenAndEmptyPartitionsAreWeightedBySamples() {
+        TrainConfig c = config("train=" + three, "partitions=4", "momentum=0", "learningRate=0.1", "validation=");
+        try (DistributedTrainer t = new DistributedTrainer(spark, c, null)) {
+            long[] rows = t.partitionRows();
+            assertEquals(3, java.util.Arrays.stream(rows).sum());
+            assertTrue(java.util.Arrays.stream(rows).anyMatch(n -> n == 0), java.util.Arrays.toString(rows));
+            List<List<Row>> parts = rowsOf(t, 0);
+            Tensor union = new Tensor(3, 1, 28, 28);
+            int[] labels = new int[3];
+            int n = 0;
+            for (int p = 0; p < parts.size(); p++) {
+                if (parts.get(p).isEmpty()) {
+                    continue;
+                }
+                MiniBatchStream s = new ParquetImageReader(parts.get(p).get(0).schema()).batches(parts.get(p).iterator(),
+                        t.readerConfig(0, p));
+                MiniBatch b = s.next();
+                System.arraycopy(b.images.data, 0, union.data, n * 784, b.size() * 784);
+                System.arraycopy(b.labels, 0, labels, n, b.size());
+                n += b.size();
+            }
+            Network single = ModelZoo.build("lenet5", 42);
+            single.forwardLoss(union, labels);
+            single.backward();
+            new Sgd(0, 0).step(single.paramList(), 0.1);
+            DistributedTrainer.EpochStats stats = t.trainEpoch(0);
+            assertEquals(3, stats.samples);
+            float[] want = single.parameterVector();
+            float[] got = java.util.Arrays.copyOf(t.server().state(), want.length);
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 2e-6, "parameter " + i);
+            }
+        }
+    }
+
+    /** Same seed, data and partitioning: bit-identical; a failed first attempt changes nothing. */
+    @Test
+    void sameSeedGivesBitIdenticalWeightsAndRetriesChangeNothing() throws IOException {
+        TrainConfig c = config("syncEvery=3", "epochs=2", "validation=");
+        float[] first = fit(c, false, -1, null);
+        float[] again = fit(config("syncEvery=3", "epochs=2", "validation=", "output=" + out.resolve("b")), false, -1, null);
+        assertArrayEquals(first, again);
+        float[] retried = fit(config("syncEvery=3", "epochs=2", "validation=", "output=" + out.resolve("c")), false, 1, null);
+        assertArrayEquals(first, retried);
+        float[] otherSeed = fit(config("syncEvery=3", "epochs=2", "validation=", "seed=7", "output=" + out.resolve("d")),
+                false, -1, null);
+        assertFalse(java.util.Arrays.equals(first, otherSeed));
+    }
+
+    /** Stopping after epoch 1 and resuming gives what an uninterrupted run gives; a corrupt newest checkpoint is skipped. */
+    @Test
+    void resumeContinuesBitIdentically() throws IOException {
+        float[] straight = fit(config("epochs=3", "optimizer=adam", "learningRate=0.001", "validation=",
+                "output=" + out.resolve("straight")), false, -1, null);
+        String run = out.resolve("resumed").toString();
+        fit(config("epochs=1", "optimizer=adam", "learningRate=0.001", "validation=", "output=" + run), false, -1, null);
+        float[] resumed = fit(config("epochs=3", "optimizer=adam", "learningRate=0.001", "validation=", "output=" + run),
+                true, -1, null);
+        assertArrayEquals(straight, resumed);
+
+        // damage the newest checkpoint: the run goes back to epoch 2's and still ends where it should
+        Path newest = out.resolve("resumed/checkpoints/epoch-0003/state.bin");
+        byte[] b = Files.readAllBytes(newest);
+        b[b.length / 2] ^= 1;
+        Files.write(newest, b);
+        StringBuilder log = new StringBuilder();
+        float[] again = fit(config("epochs=3", "optimizer=adam", "learningRate=0.001", "validation=", "output=" + run),
+                true, -1, log);
+        assertTrue(log.toString().contains("epoch-0003") && log.toString().contains("resuming after epoch 2"), log.toString());
+        assertArrayEquals(straight, again);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> fit(config("epochs=4",
+                "optimizer=adam", "learningRate=0.001", "validation=", "seed=5", "output=" + run), true, -1, null));
+        assertTrue(e.getMessage().contains("seed = 42") && e.getMessage().contains("seed = 5"), e.getMessage());
+    }
+
+    /** A diverging run stops with the epoch, round and partition; the checkpoint before it stays usable. */
+    @Test
+    void nonFiniteLossStopsTheJobAndKeepsTheLastCheckpoint() throws IOException {
+        String run = out.resolve("diverge").toString();
+        fit(config("epochs=1", "validation=", "output=" + run), false, -1, null);
+        Exception e = assertThrows(Exception.class,
+                () -> fit(config("epochs=2", "validation=", "learningRate=1e30", "output=" + run), true, -1, null));
+        String msg = rootMessage(e);
+        assertTrue(msg.matches("(?s)non-finite (loss|update).*epoch 2, round 1, partition \\d.*"), msg);
+        assertTrue(Files.exists(out.resolve("diverge/checkpoints/epoch-0001/_MANIFEST.json")));
+        assertFalse(Files.exists(out.resolve("diverge/checkpoints/epoch-0002")));
+        CheckpointStore store = new CheckpointStore(run + "/checkpoints", spark.sparkContext().hadoopConfiguration());
+        assertEquals(1, store.newest(m -> { }).orElseThrow().epoch());
+    }
+
+    private static String rootMessage(Throwable e) {
+        String msg = e.getMessage();
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                msg = t.getMessage();
+            }
+        }
+        return msg;
+    }
+
+    /** The run folder: metrics.jsonl with the documented fields, checkpoints, the final model; evaluation as on one node. */
+    @Test
+    void runFolderHoldsMetricsCheckpointsAndModel() throws IOException {
+        StringBuilder log = new StringBuilder();
+        String run = out.resolve("full").toString();
+        fit(config("epochs=2", "syncEvery=5", "output=" + run), false, -1, log);
+        List<String> lines = Files.readAllLines(out.resolve("full/metrics.jsonl"));
+        assertEquals(2, lines.size());
+        for (int i = 0; i < 2; i++) {
+            Map<?, ?> m = (Map<?, ?>) Json.parse(lines.get(i));
+            assertEquals(i + 1, ((Number) m.get("epoch")).intValue());
+            for (String k : List.of("train_accuracy", "val_accuracy")) {
+                double a = ((Number) m.get(k)).doubleValue();
+                assertTrue(a >= 0 && a <= 1, k + " = " + a);
+            }
+            for (String k : List.of("train_loss", "val_loss", "images_per_second")) {
+                assertTrue(((Number) m.get(k)).doubleValue() > 0, k);
+            }
+            assertEquals(10, ((List<?>) m.get("val_confusion")).size());
+        }
+        assertTrue(log.toString().contains("epoch 2/2  train_loss"), log.toString());
+        assertTrue(Files.isDirectory(out.resolve("full/checkpoints/epoch-0002")));
+        Network model = CheckpointStore.readModel(run + "/model", spark.sparkContext().hadoopConfiguration()).network();
+
+        // the distributed evaluation of the final model equals a single-node one on the same images
+        Map<?, ?> last = (Map<?, ?>) Json.parse(lines.get(1));
+        Dataset d = Dataset.fromIdx(data.resolve("test/images.gz"), data.resolve("test/labels.gz"), -1, 0.2860f, 0.3530f, 10);
+        LocalTrainer.Stats s = LocalTrainer.evaluate(model, d, 7);
+        assertEquals(s.accuracy, ((Number) last.get("val_accuracy")).doubleValue(), 1e-12);
+        assertEquals(s.loss, ((Number) last.get("val_loss")).doubleValue(), 1e-5);
+    }
+}
