@@ -49,20 +49,9 @@ public final class Import {
             System.exit(2);
         } catch (Exception e) {
             // a failed Spark task (e.g. an undecodable image) arrives wrapped: report its own message
-            System.err.println("error: " + rootMessage(e));
+            System.err.println("error: " + CliSpark.rootMessage(e));
             System.exit(1);
         }
-    }
-
-    /** The message of the innermost cause, which names the file at fault rather than Spark's stage. */
-    static String rootMessage(Throwable e) {
-        String msg = e.getMessage();
-        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
-            if (t.getMessage() != null) {
-                msg = t.getMessage();
-            }
-        }
-        return msg;
     }
 
     static Map<String, String> options(String[] a, List<String> allowed) {
@@ -122,7 +111,7 @@ public final class Import {
         boolean overwrite = o.containsKey("--overwrite");
         FolderImporter.Convert convert = "folder".equals(cmd) ? convert(o) : null;
         long t0 = System.nanoTime();
-        SparkSession spark = session(o.get("--master"));
+        SparkSession spark = CliSpark.session(o.get("--master"), "sparkcnn-import");
         try {
             switch (cmd) {
                 case "fashion-mnist": {
@@ -188,17 +177,5 @@ public final class Import {
 
     private static void report(String out, Map<String, Long> perSplit) {
         System.out.println("wrote " + out + ": " + DatasetWriter.describe(perSplit));
-    }
-
-    /** A session on the given master, or on spark-submit's (or local[*]) when none is given. */
-    static SparkSession session(String master) {
-        SparkSession.Builder b = SparkSession.builder().appName("sparkcnn-import")
-                .config("spark.ui.showConsoleProgress", "false");
-        if (master != null) {
-            b.master(master);
-        } else if (System.getProperty("spark.master") == null) {
-            b.master("local[*]");
-        }
-        return b.getOrCreate();
     }
 }

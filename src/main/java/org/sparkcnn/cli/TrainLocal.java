@@ -33,7 +33,7 @@ public final class TrainLocal {
             switch (args[i]) {
                 case "--help":
                 case "-h":
-                    System.out.print(USAGE + TrainConfig.help());
+                    System.out.print(USAGE + cfg.help());
                     return;
                 case "--config":
                     cfg.load(Path.of(value(args, ++i, "--config")));

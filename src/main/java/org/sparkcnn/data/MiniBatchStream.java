@@ -81,6 +81,30 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
         return batch;
     }
 
+    /**
+     * Passes over the next {@code batches} mini-batches without converting their pixels: rows are
+     * checked (to tell good from bad) but not counted, since the pass that used them counted them,
+     * and positions advance, so the batches after them are exactly those a full pass would give.
+     * How a synchronisation round that starts mid-partition reaches its first batch. Returns the
+     * number of whole or partial batches passed.
+     */
+    public int skip(int batches) {
+        if (ready) {
+            throw new IllegalStateException("skip must come before the next batch is fetched");
+        }
+        long want = (long) batches * cfg.batchSize, good = 0;
+        while (good < want && source.hasNext()) {
+            position++;
+            BadRecordException bad = problem(source.next());
+            if (bad == null) {
+                good++;
+            } else if (policy.onBadRecord == BadRecordPolicy.OnBadRecord.FAIL) {
+                throw bad;
+            }
+        }
+        return (int) ((good + cfg.batchSize - 1) / cfg.batchSize);
+    }
+
     /** Pulls up to batchSize rows into the batch; false when no good row was left. */
     private boolean fill() {
         int n = 0;

@@ -12,6 +12,7 @@ import org.sparkcnn.tensor.Tensor;
 public final class SoftmaxCrossEntropy {
     private Tensor dLogits;
     private int correct;
+    private int[] predicted = new int[0];
     private boolean ready;
 
     /** Checks labels before anything else: each in [0, classes). */
@@ -31,6 +32,9 @@ public final class SoftmaxCrossEntropy {
             }
         }
         dLogits = Tensor.reuseLike(dLogits, logits);
+        if (predicted.length < n) {
+            predicted = new int[n];
+        }
         final float[] z = logits.data, d = dLogits.data;
         double total = 0;
         int right = 0;
@@ -44,6 +48,7 @@ public final class SoftmaxCrossEntropy {
                     arg = j;
                 }
             }
+            predicted[i] = arg;
             if (arg == labels[i]) {
                 right++;
             }
@@ -66,6 +71,11 @@ public final class SoftmaxCrossEntropy {
     /** Number of samples whose largest logit is the label, in the last forward. */
     public int correct() {
         return correct;
+    }
+
+    /** The predicted class (first largest logit) of each sample of the last forward, in the first N entries. */
+    public int[] predicted() {
+        return predicted;
     }
 
     public Tensor backward() {

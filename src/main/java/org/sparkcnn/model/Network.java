@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import org.sparkcnn.block.Container;
 import org.sparkcnn.kernel.Parallel;
 import org.sparkcnn.layer.Buffer;
+import org.sparkcnn.layer.Dropout;
 import org.sparkcnn.layer.Layer;
 import org.sparkcnn.layer.Param;
 import org.sparkcnn.layer.SoftmaxCrossEntropy;
@@ -111,6 +112,29 @@ public final class Network {
     public Network init(long seed) {
         root.init(new SplittableRandom(seed));
         return this;
+    }
+
+    /**
+     * Restarts every stochastic layer's random sequence (dropout masks) from {@code seed}, so that
+     * a model copy reused across Spark tasks draws what a fresh one would.
+     */
+    public Network reseed(long seed) {
+        reseed(root, new SplittableRandom(seed));
+        return this;
+    }
+
+    private static void reseed(Layer layer, SplittableRandom rng) {
+        if (layer instanceof Dropout) {
+            ((Dropout) layer).reseed(rng.nextLong());
+        }
+        for (Layer c : layer.children()) {
+            reseed(c, rng);
+        }
+    }
+
+    /** The loss of the last forward pass (its predictions, for evaluation). */
+    public SoftmaxCrossEntropy loss() {
+        return loss;
     }
 
     public Network setParallel(Parallel parallel) {

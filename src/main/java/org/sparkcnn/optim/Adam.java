@@ -88,6 +88,11 @@ public final class Adam implements Optimizer {
     }
 
     @Override
+    public int slotsPerParameter() {
+        return 2;
+    }
+
+    @Override
     public void reset() {
         state.clear();
         t = 0;

@@ -15,6 +15,9 @@ public interface Optimizer {
     /** Per-parameter state arrays, in parameter order (empty before the first step). */
     List<float[]> state();
 
+    /** State arrays per parameter once stepping has started (0 for plain SGD, 1 with momentum, 2 for Adam). */
+    int slotsPerParameter();
+
     /** Forgets all state, as a fresh optimiser. */
     void reset();
 

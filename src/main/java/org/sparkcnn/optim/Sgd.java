@@ -83,6 +83,11 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
+    public int slotsPerParameter() {
+        return momentum != 0f ? 1 : 0;
+    }
+
+    @Override
     public void reset() {
         velocity.clear();
         started = false;

@@ -7,7 +7,6 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.sparkcnn.data.Dataset;
 import org.sparkcnn.layer.Param;
-import org.sparkcnn.layer.SoftmaxCrossEntropy;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.optim.LearningRateSchedule;
 import org.sparkcnn.optim.Optimizer;
@@ -145,10 +144,8 @@ public final class LocalTrainer {
 
     public static Stats evaluate(Network net, Dataset d, int batchSize) {
         long t0 = System.nanoTime();
-        SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy();
+        Evaluation eval = new Evaluation(net.classes());
         int per = d.imageSize();
-        double lossSum = 0;
-        long correct = 0;
         Tensor x = null;
         int[] labels = new int[0];
         for (int from = 0; from < d.size(); from += batchSize) {
@@ -159,11 +156,10 @@ public final class LocalTrainer {
                 labels = new int[count];
             }
             System.arraycopy(d.labels, from, labels, 0, count);
-            lossSum += (double) loss.forward(net.forward(x, false), labels) * count;
-            correct += loss.correct();
+            eval.add(net, x, labels);
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        return new Stats(lossSum / d.size(), (double) correct / d.size(), d.size(), secs);
+        return new Stats(eval.loss(), eval.accuracy(), d.size(), secs);
     }
 
     /** Trains for {@code epochs}, printing one progress line per epoch; evaluates on {@code test} when given. */

@@ -5,10 +5,14 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Consumer;
 import org.sparkcnn.model.ModelZoo;
 import org.sparkcnn.optim.Adam;
 import org.sparkcnn.optim.LearningRateSchedule;
@@ -16,46 +20,135 @@ import org.sparkcnn.optim.Optimizer;
 import org.sparkcnn.optim.Sgd;
 
 /**
- * Training settings as plain data: every key with its default and meaning is in {@link #KEYS};
+ * Training settings as plain data: a table of keys, each with its default, meaning and check;
  * values come from a properties file (conf/*.properties) and {@code key=value} overrides.
- * An unknown key or a bad value is an error that names the key and where it came from.
+ * {@link #TrainConfig()} holds the keys of single-JVM training, {@link #distributed()} those of the
+ * Spark job; both share the model and optimiser keys. An unknown key or a bad value is an error
+ * that names the key and where it came from.
  */
 public final class TrainConfig {
-    /** key → {default, description}. */
-    public static final Map<String, String[]> KEYS = new LinkedHashMap<>();
+    /** A key's default, meaning and the check its value must pass. */
+    public static final class Key {
+        public final String name, defaultValue, doc;
+        final Consumer<TrainConfig> check;
+
+        Key(String name, String defaultValue, String doc, Consumer<TrainConfig> check) {
+            this.name = name;
+            this.defaultValue = defaultValue;
+            this.doc = doc;
+            this.check = check;
+        }
+    }
+
+    private static final List<Key> COMMON = new ArrayList<>();
+    private static final List<Key> LOCAL_ONLY = new ArrayList<>();
+    private static final List<Key> SPARK_ONLY = new ArrayList<>();
+    /** The keys of single-JVM training (jobs/train-local.sh), in help order. */
+    public static final Map<String, Key> LOCAL_KEYS;
+    /** The keys of the Spark job (jobs/train.sh), in help order. */
+    public static final Map<String, Key> SPARK_KEYS;
 
     static {
-        key("model", "lenet5", "zoo model: " + String.join(", ", ModelZoo.NAMES));
-        key("epochs", "2", "passes over the training set");
-        key("batchSize", "64", "images per mini-batch");
-        key("optimizer", "sgd", "sgd, adam or adamw");
-        key("learningRate", "0.01", "base learning rate");
-        key("momentum", "0.9", "SGD momentum (0 for plain SGD)");
-        key("nesterov", "false", "SGD with Nesterov momentum");
-        key("weightDecay", "0", "L2 weight decay (decoupled for adamw)");
-        key("schedule", "constant", "learning-rate schedule: constant, step or cosine");
-        key("stepEvery", "1", "step schedule: epochs between decays");
-        key("stepGamma", "0.1", "step schedule: factor per decay");
-        key("warmupSteps", "0", "linear warm-up over this many optimiser steps");
-        key("seed", "42", "seed for initialisation, shuffling and dropout");
-        key("threads", "0", "intra-op threads (0 = available processors)");
-        key("data", "/usr/share/datasets/fashion-mnist", "folder with the Fashion-MNIST IDX files");
-        key("trainLimit", "-1", "use only the first N training images (-1 = all)");
-        key("testLimit", "-1", "use only the first N test images (-1 = all)");
+        key(COMMON, "model", "lenet5", "zoo model: " + String.join(", ", ModelZoo.NAMES),
+                c -> c.oneOf("model", ModelZoo.NAMES));
+        key(COMMON, "epochs", "2", "passes over the training set", c -> c.getInt("epochs", 1));
+        key(COMMON, "batchSize", "64", "images per mini-batch (per partition in the Spark job)",
+                c -> c.getInt("batchSize", 1));
+        key(COMMON, "optimizer", "sgd", "sgd, adam or adamw", c -> c.optimizer());
+        key(COMMON, "learningRate", "0.01", "base learning rate", c -> c.positive("learningRate"));
+        key(COMMON, "momentum", "0.9", "SGD momentum (0 for plain SGD)", c -> c.getDouble("momentum", 0));
+        key(COMMON, "nesterov", "false", "SGD with Nesterov momentum", c -> c.getBoolean("nesterov"));
+        key(COMMON, "weightDecay", "0", "L2 weight decay (decoupled for adamw)", c -> c.getDouble("weightDecay", 0));
+        key(COMMON, "schedule", "constant", "learning-rate schedule: constant, step or cosine", c -> c.schedule(1));
+        key(COMMON, "stepEvery", "1", "step schedule: epochs between decays", c -> c.getInt("stepEvery", 1));
+        key(COMMON, "stepGamma", "0.1", "step schedule: factor per decay", c -> c.getDouble("stepGamma", Double.MIN_VALUE));
+        key(COMMON, "warmupSteps", "0", "linear warm-up over this many optimiser steps", c -> c.getInt("warmupSteps", 0));
+        key(COMMON, "seed", "42", "seed for initialisation, shuffling, augmentation and dropout", c -> c.getLong("seed"));
+
+        key(LOCAL_ONLY, "threads", "0", "intra-op threads (0 = available processors)", c -> c.getInt("threads", 0));
+        key(LOCAL_ONLY, "data", "/usr/share/datasets/fashion-mnist", "folder with the Fashion-MNIST IDX files", c -> { });
+        key(LOCAL_ONLY, "trainLimit", "-1", "use only the first N training images (-1 = all)", c -> c.getInt("trainLimit", -1));
+        key(LOCAL_ONLY, "testLimit", "-1", "use only the first N test images (-1 = all)", c -> c.getInt("testLimit", -1));
+
+        key(SPARK_ONLY, "train", "", "training dataset: Parquet path in the ImageLayout (docs/data.md); required",
+                c -> c.required("train"));
+        key(SPARK_ONLY, "validation", "", "validation dataset evaluated after every epoch (empty = none)", c -> { });
+        key(SPARK_ONLY, "output", "", "run folder (any Hadoop path): model/, checkpoints/, metrics.jsonl; required",
+                c -> c.required("output"));
+        key(SPARK_ONLY, "master", "", "Spark master; empty = spark-submit's, else local[*]", c -> { });
+        key(SPARK_ONLY, "partitions", "0", "training partitions = parallel model copies (0 = Spark's default parallelism)",
+                c -> c.getInt("partitions", 0));
+        key(SPARK_ONLY, "syncEvery", "epoch", "average the partitions' models every epoch or every N mini-batches",
+                c -> c.syncEvery());
+        key(SPARK_ONLY, "optimizerState", "average",
+                "momentum/Adam moments across rounds: average (kept by the parameter server) or reset",
+                c -> c.oneOf("optimizerState", List.of("average", "reset")));
+        key(SPARK_ONLY, "lrScaling", "none", "none, or linear: learning rate × partitions (use with warmupSteps)",
+                c -> c.oneOf("lrScaling", List.of("none", "linear")));
+        key(SPARK_ONLY, "threads", "0", "engine threads per task (0 = spark.task.cpus)", c -> c.getInt("threads", 0));
+        key(SPARK_ONLY, "treeDepth", "2", "depth of the treeAggregate that combines partition results",
+                c -> c.getInt("treeDepth", 1));
+        key(SPARK_ONLY, "keepCheckpoints", "3", "checkpoints kept in output/checkpoints (0 = all)",
+                c -> c.getInt("keepCheckpoints", 0));
+        key(SPARK_ONLY, "mean", "0", "per-channel mean subtracted after scaling pixels to [0, 1] (one value or one per channel)",
+                c -> c.floats("mean"));
+        key(SPARK_ONLY, "std", "1", "per-channel standard deviation divided by (one value or one per channel)",
+                c -> c.floats("std"));
+        key(SPARK_ONLY, "cropPadding", "0", "random crop with this much zero padding per side (0 = off)",
+                c -> c.getInt("cropPadding", 0));
+        key(SPARK_ONLY, "flip", "false", "random horizontal flip", c -> c.getBoolean("flip"));
+        key(SPARK_ONLY, "onBadRecord", "fail", "fail, or skip and count bad rows", c -> c.oneOf("onBadRecord", List.of("fail", "skip")));
+        key(SPARK_ONLY, "maxBadFraction", "0.01", "skip: most bad rows tolerated, as a fraction of rows read",
+                c -> c.fraction("maxBadFraction"));
+        key(SPARK_ONLY, "evalBatchSize", "256", "images per batch when evaluating", c -> c.getInt("evalBatchSize", 1));
+
+        LOCAL_KEYS = table(COMMON, LOCAL_ONLY);
+        SPARK_KEYS = table(COMMON, SPARK_ONLY);
     }
 
-    private static void key(String k, String def, String doc) {
-        KEYS.put(k, new String[] {def, doc});
+    private static void key(List<Key> to, String name, String def, String doc, Consumer<TrainConfig> check) {
+        to.add(new Key(name, def, doc, check));
     }
 
+    private static Map<String, Key> table(List<Key> a, List<Key> b) {
+        Map<String, Key> m = new LinkedHashMap<>();
+        a.forEach(k -> m.put(k.name, k));
+        b.forEach(k -> m.put(k.name, k));
+        return Collections.unmodifiableMap(m);
+    }
+
+    private final Map<String, Key> keys;
     private final Map<String, String> values = new LinkedHashMap<>();
     private final Map<String, String> origin = new LinkedHashMap<>();
 
+    /** Single-JVM training. */
     public TrainConfig() {
-        for (Map.Entry<String, String[]> e : KEYS.entrySet()) {
-            values.put(e.getKey(), e.getValue()[0]);
-            origin.put(e.getKey(), "default");
+        this(LOCAL_KEYS);
+    }
+
+    private TrainConfig(Map<String, Key> keys) {
+        this.keys = keys;
+        for (Key k : keys.values()) {
+            values.put(k.name, k.defaultValue);
+            origin.put(k.name, "default");
         }
+    }
+
+    /** The Spark job. */
+    public static TrainConfig distributed() {
+        return new TrainConfig(SPARK_KEYS);
+    }
+
+    /** The Spark job's settings from {@link #values()} (how they travel to executors). */
+    public static TrainConfig distributed(Map<String, String> values) {
+        TrainConfig c = distributed();
+        values.forEach((k, v) -> c.set(k, v, "driver"));
+        return c;
+    }
+
+    /** Every key's current value, in key order. */
+    public LinkedHashMap<String, String> values() {
+        return new LinkedHashMap<>(values);
     }
 
     /** Reads a properties file over the defaults. */
@@ -63,21 +156,26 @@ public final class TrainConfig {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "config file not found");
         }
-        Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file)) {
-            p.load(r);
+            return load(r, file.toString());
         }
+    }
+
+    /** Reads properties text over the current values; {@code where} is named in errors. */
+    public TrainConfig load(Reader r, String where) throws IOException {
+        Properties p = new Properties();
+        p.load(r);
         for (String k : p.stringPropertyNames()) {
-            set(k, p.getProperty(k), file.toString());
+            set(k, p.getProperty(k), where);
         }
         return this;
     }
 
     /** Applies one {@code key=value}; {@code where} is named in errors. */
     public TrainConfig set(String key, String value, String where) {
-        if (!KEYS.containsKey(key)) {
+        if (!keys.containsKey(key)) {
             throw new IllegalArgumentException(where + ": unknown key '" + key + "' (known keys: "
-                    + String.join(", ", KEYS.keySet()) + ")");
+                    + String.join(", ", keys.keySet()) + ")");
         }
         values.put(key, value.trim());
         origin.put(key, where);
@@ -143,25 +241,66 @@ public final class TrainConfig {
 
     /** Checks every key's value now, so a bad setting fails before any data is read. */
     public TrainConfig validate() {
-        if (!ModelZoo.NAMES.contains(get("model"))) {
-            throw bad("model", "one of " + ModelZoo.NAMES);
-        }
-        getInt("epochs", 1);
-        getInt("batchSize", 1);
-        getInt("stepEvery", 1);
-        getInt("warmupSteps", 0);
-        getInt("threads", 0);
-        getInt("trainLimit", -1);
-        getInt("testLimit", -1);
-        getLong("seed");
-        getBoolean("nesterov");
-        getDouble("stepGamma", Double.MIN_VALUE);
-        if (!(getDouble("learningRate", 0) > 0)) {
-            throw bad("learningRate", "a positive number");
-        }
-        optimizer();
-        schedule(1);
+        keys.values().forEach(k -> k.check.accept(this));
         return this;
+    }
+
+    private void oneOf(String key, List<String> allowed) {
+        if (!allowed.contains(get(key))) {
+            throw bad(key, "one of " + String.join(", ", allowed));
+        }
+    }
+
+    private void positive(String key) {
+        if (!(getDouble(key, 0) > 0)) {
+            throw bad(key, "a positive number");
+        }
+    }
+
+    private void required(String key) {
+        if (get(key).isEmpty()) {
+            throw new IllegalArgumentException(key + " is not set: give it in the config file or with --set " + key + "=...");
+        }
+    }
+
+    private void fraction(String key) {
+        double v = getDouble(key, 0);
+        if (v > 1) {
+            throw bad(key, "a fraction in [0, 1]");
+        }
+    }
+
+    /** Mini-batches per partition between averaging rounds, or 0 for once per epoch. */
+    public int syncEvery() {
+        if (get("syncEvery").equals("epoch")) {
+            return 0;
+        }
+        try {
+            int v = Integer.parseInt(get("syncEvery"));
+            if (v >= 1) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw bad("syncEvery", "'epoch' or a number of mini-batches >= 1");
+    }
+
+    /** A comma-separated list of finite numbers. */
+    public float[] floats(String key) {
+        String[] parts = get(key).split(",");
+        float[] out = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Float.parseFloat(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw bad(key, "a comma-separated list of numbers");
+            }
+            if (!Float.isFinite(out[i])) {
+                throw bad(key, "a list of finite numbers");
+            }
+        }
+        return out;
     }
 
     public Optimizer optimizer() {
@@ -175,7 +314,12 @@ public final class TrainConfig {
     }
 
     public LearningRateSchedule schedule(long stepsPerEpoch) {
-        double lr = getDouble("learningRate", 0);
+        return schedule(stepsPerEpoch, 1);
+    }
+
+    /** The schedule with the base rate multiplied by {@code factor} (linear scaling with partitions). */
+    public LearningRateSchedule schedule(long stepsPerEpoch, double factor) {
+        double lr = getDouble("learningRate", 0) * factor;
         long total = stepsPerEpoch * getInt("epochs", 1);
         LearningRateSchedule base;
         switch (get("schedule")) {
@@ -191,15 +335,21 @@ public final class TrainConfig {
 
     /** key = value lines, for logs. */
     public String describe() {
+        return toProperties();
+    }
+
+    /** The --help table of this configuration's keys. */
+    public String help() {
         StringBuilder sb = new StringBuilder();
-        values.forEach((k, v) -> sb.append(k).append(" = ").append(v).append('\n'));
+        keys.values().forEach(k -> sb.append(String.format(Locale.ROOT, "  %-15s %-36s %s%n", k.name,
+                k.defaultValue.isEmpty() ? "(none)" : k.defaultValue, k.doc)));
         return sb.toString();
     }
 
-    /** The --help table. */
-    public static String help() {
+    /** The values as properties text, for checkpoints and logs. */
+    public String toProperties() {
         StringBuilder sb = new StringBuilder();
-        KEYS.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "  %-14s %-36s %s%n", k, v[0], v[1])));
+        values.forEach((k, v) -> sb.append(k).append(" = ").append(v.replace("\\", "\\\\")).append('\n'));
         return sb.toString();
     }
 }
