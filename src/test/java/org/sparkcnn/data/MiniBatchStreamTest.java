@@ -536,4 +536,42 @@ class MiniBatchStreamTest {
         BadRecordException e = assertThrows(BadRecordException.class, () -> ab.check(p, "job"));
         assertTrue(e.getMessage().contains(ab.summary()) && e.getMessage().contains("a1"), e.getMessage());
     }
+
+    // ---- skipping to a round's first batch ----
+
+    /**
+     * skip(k) then the rest gives exactly the batches after the first k of a full pass, with
+     * augmentation drawn for the same positions and bad rows skipped but not counted again.
+     */
+    @Test
+    void skipLeavesTheSameLaterBatchesAsAFullPass() {
+        List<ImageRecord> rows = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            ImageRecord r = grey("aug", i, 3, 3, NINE, i % 10);
+            if (i % 7 == 3) {
+                r.label = 11; // bad: LABEL_OUT_OF_RANGE
+            }
+            rows.add(r);
+        }
+        ReaderConfig full = skipping(augmenting(5, 2, 1), 0.5);
+        full.batchSize = 4;
+        List<Integer> allLabels = new ArrayList<>();
+        List<float[]> all = drain(new MiniBatchStream(rows.iterator(), full), allLabels);
+
+        ReaderConfig part = skipping(augmenting(5, 2, 1), 0.5);
+        part.batchSize = 4;
+        MiniBatchStream s = new MiniBatchStream(rows.iterator(), part);
+        assertEquals(3, s.skip(3));
+        List<Integer> restLabels = new ArrayList<>();
+        List<float[]> rest = drain(s, restLabels);
+        assertEquals(all.size() - 12, rest.size());
+        for (int i = 0; i < rest.size(); i++) {
+            assertArrayEquals(all.get(12 + i), rest.get(i), "image " + (12 + i));
+        }
+        assertEquals(allLabels.subList(12, allLabels.size()), restLabels);
+        // rows 0..13 were skipped (12 good, 2 bad): only the later rows are counted
+        assertEquals(50 - 14, s.counts().records);
+        assertEquals(5, s.counts().bad);
+        assertEquals(0, new MiniBatchStream(rows.iterator(), part).skip(100) - 11);
+    }
 }

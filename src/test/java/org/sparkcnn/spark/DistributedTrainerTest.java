@@ -158,6 +158,8 @@ class DistributedTrainerTest {
             long[] rows = t.partitionRows();
             assertEquals(3, java.util.Arrays.stream(rows).sum());
             assertTrue(java.util.Arrays.stream(rows).anyMatch(n -> n == 0), java.util.Arrays.toString(rows));
+            // one partition holds 2 rows and another 1: a mean that ignored sample counts would differ
+            assertEquals(2, java.util.Arrays.stream(rows).max().getAsLong(), java.util.Arrays.toString(rows));
             List<List<Row>> parts = rowsOf(t, 0);
             Tensor union = new Tensor(3, 1, 28, 28);
             int[] labels = new int[3];

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,5 +35,24 @@ class TrainConfigTest {
         assertTrue(e.getMessage().contains("model=vgg"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new TrainConfig().set("noequals", "--set"));
         assertThrows(IOException.class, () -> new TrainConfig().load(dir.resolve("missing.properties")));
+    }
+
+    @Test
+    void sparkJobKeysHaveTheirOwnChecksAndTheBundledConfigIsValid() throws IOException {
+        TrainConfig c = TrainConfig.distributed().load(Path.of("conf/train.properties")).validate();
+        assertEquals(0, c.syncEvery());
+        assertEquals(10, c.set("syncEvery=10", "--set").syncEvery());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.distributed().load(Path.of("conf/train.properties")).set("syncEvery=0", "--set").validate());
+        assertTrue(e.getMessage().contains("--set: syncEvery=0 is not 'epoch' or a number of mini-batches >= 1"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.distributed().validate());
+        assertTrue(e.getMessage().startsWith("train is not set"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new TrainConfig().set("partitions=2", "x.properties"));
+        assertTrue(e.getMessage().contains("unknown key 'partitions'"), e.getMessage());
+        String help = TrainConfig.distributed().help();
+        for (String k : List.of("model", "train", "validation", "epochs", "batchSize", "optimizer", "learningRate",
+                "syncEvery", "partitions", "seed", "output", "master")) {
+            assertTrue(help.contains("\n  " + k + " ") || help.startsWith("  " + k + " "), k);
+        }
     }
 }
