@@ -268,16 +268,25 @@ public final class DistributedTrainer implements AutoCloseable {
 
     /** One epoch of rounds; stops early when every partition has run out of rows. */
     public EpochStats trainEpoch(int epoch) {
+        return trainRounds(epoch, roundsPerEpoch);
+    }
+
+    /**
+     * The first {@code maxRounds} rounds of an epoch (all of them: {@link #trainEpoch}); a
+     * benchmark of the per-round cost runs a few.
+     */
+    public EpochStats trainRounds(int epoch, int maxRounds) {
         long t0 = System.nanoTime();
         EpochStats stats = new EpochStats();
         stats.epoch = epoch + 1;
+        int rounds = Math.min(maxRounds, roundsPerEpoch);
         Dataset<Row> frame = epochFrame(epoch);
-        if (roundsPerEpoch > 1) {
+        if (rounds > 1) {
             frame = frame.persist(StorageLevel.MEMORY_AND_DISK());
         }
         try {
             int every = Math.max(1, roundsPerEpoch / 10);
-            for (int r = 0; r < roundsPerEpoch; r++) {
+            for (int r = 0; r < rounds; r++) {
                 TrainSum total = round(frame, epoch, r, stats);
                 if (roundsPerEpoch > 1 && ((r + 1) % every == 0 || !total.more)) {
                     log(String.format(Locale.ROOT, "  epoch %d round %d/%d  loss %.4f  accuracy %.4f  images %d",
@@ -289,7 +298,7 @@ public final class DistributedTrainer implements AutoCloseable {
                 }
             }
         } finally {
-            if (roundsPerEpoch > 1) {
+            if (rounds > 1) {
                 frame.unpersist();
             }
         }

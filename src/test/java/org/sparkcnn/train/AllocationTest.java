@@ -50,8 +50,11 @@ class AllocationTest {
                 labels[i] = r.nextInt(10);
             }
             long best = Long.MAX_VALUE;
-            // Windows until one is under the bound: C2 needs a varying number of steps first.
-            for (int w = 0; w < maxWindows && best >= BOUND; w++) {
+            // Windows until one is under the bound: C2 needs a varying number of steps first, and
+            // on a loaded machine (other builds, a Spark test's threads) its queue drains slowly,
+            // so keep going for a while after maxWindows as long as the bound is not met.
+            long deadline = System.nanoTime() + 90_000_000_000L;
+            for (int w = 0; best >= BOUND && (w < maxWindows || System.nanoTime() < deadline); w++) {
                 long before = Bench.allocatedBytes();
                 for (int s = 0; s < window; s++) {
                     net.forwardLoss(x, labels);
