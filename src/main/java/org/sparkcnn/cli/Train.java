@@ -59,6 +59,14 @@ public final class Train {
         cfg.validate();
         System.out.print(cfg.describe());
         SparkSession spark = CliSpark.session(cfg.get("master"), "sparkcnn-train " + cfg.get("model"));
+        try {
+            if (!resume) {
+                DistributedTrainer.refuseEarlierRun(cfg.get("output"), spark.sparkContext().hadoopConfiguration());
+            }
+        } catch (IOException | RuntimeException e) {
+            spark.stop();
+            throw e;
+        }
         try (DistributedTrainer trainer = new DistributedTrainer(spark, cfg, System.out)) {
             trainer.fit(resume);
         } finally {

@@ -340,6 +340,9 @@ public final class DistributedTrainer implements AutoCloseable {
         CheckpointStore checkpoints = new CheckpointStore(output + "/checkpoints", hadoop);
         MetricsLog metrics = new MetricsLog(output, hadoop);
         int first = 0;
+        if (!resume) {
+            refuseEarlierRun(output, hadoop);
+        }
         if (resume) {
             Optional<CheckpointStore.Checkpoint> c = checkpoints.newest(msg -> log("warning: " + msg));
             if (c.isPresent()) {
@@ -369,6 +372,22 @@ public final class DistributedTrainer implements AutoCloseable {
         String model = CheckpointStore.writeModel(output + "/model", hadoop,
                 out -> ModelFile.write(out, net, null, checkpointMeta(epochs)));
         log("model written to " + model + "; metrics in " + metrics.path());
+    }
+
+    /**
+     * A fresh run never overwrites another run's checkpoints, metrics or model: nothing saved is
+     * lost by accident. Checked again by {@link #fit}; the job calls it before reading any data.
+     */
+    public static void refuseEarlierRun(String output, Configuration hadoop) throws IOException {
+        org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(output);
+        org.apache.hadoop.fs.FileSystem fs = out.getFileSystem(hadoop);
+        for (String part : new String[] {"model", "checkpoints", "metrics.jsonl"}) {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(out, part);
+            if (fs.exists(p) && !(fs.getFileStatus(p).isDirectory() && fs.listStatus(p).length == 0)) {
+                throw new IllegalArgumentException("output " + output + " already holds a run (" + part
+                        + "): continue it with --resume, or choose another output (--set output=...)");
+            }
+        }
     }
 
     private String rowsSummary() {

@@ -276,6 +276,9 @@ class DistributedTrainerTest {
             assertEquals(10, ((List<?>) m.get("val_confusion")).size());
         }
         assertTrue(log.toString().contains("epoch 2/2  train_loss"), log.toString());
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> fit(config("epochs=2", "syncEvery=5", "output=" + run), false, -1, null));
+        assertTrue(refused.getMessage().contains("already holds a run"), refused.getMessage());
         assertTrue(Files.isDirectory(out.resolve("full/checkpoints/epoch-0002")));
         Network model = CheckpointStore.readModel(run + "/model", spark.sparkContext().hadoopConfiguration()).network();
 
