@@ -40,4 +40,25 @@ class ArchitectureTest {
         assertTrue(files > 50, "the scan found only " + files + " files: wrong source root?");
         assertEquals(List.of(), offenders, "Spark-free packages that mention Spark, Hadoop or Scala");
     }
+
+    /** Nothing below the Spark trainer uses it or the mains; the trainer does not use the mains. */
+    @Test
+    void dependenciesPointOneWay() throws IOException {
+        List<String> offenders = new ArrayList<>();
+        List<String> below = new ArrayList<>(SPARK_FREE);
+        below.add("data/parquet");
+        below.add("spark");
+        for (String pkg : below) {
+            try (Stream<Path> s = Files.list(SRC.resolve(pkg))) {
+                for (Path f : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".java"))::iterator) {
+                    String text = Files.readString(f);
+                    boolean usesTrainer = !pkg.equals("spark") && text.contains("org.sparkcnn.spark.");
+                    if (usesTrainer || text.contains("org.sparkcnn.cli.")) {
+                        offenders.add(SRC.relativize(f).toString());
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), offenders, "files that depend on a layer above their own");
+    }
 }
