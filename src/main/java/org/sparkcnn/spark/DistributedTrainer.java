@@ -112,6 +112,10 @@ public final class DistributedTrainer implements AutoCloseable {
         this.trainReading = readerConfig(in, cfg.getInt("batchSize", 1), true);
         this.evalReading = readerConfig(in, cfg.getInt("evalBatchSize", 1), false);
 
+        requireDataset(spark, "train", cfg.get("train"));
+        if (!cfg.get("validation").isEmpty()) {
+            requireDataset(spark, "validation", cfg.get("validation"));
+        }
         Dataset<Row> rows = ParquetImageReader.load(spark, cfg.get("train"));
         this.reader = new ParquetImageReader(rows.schema());
         spark.sparkContext().setJobDescription("sparkcnn: partition and cache the training set");
@@ -139,6 +143,18 @@ public final class DistributedTrainer implements AutoCloseable {
         r.epoch = epoch;
         r.partition = partition;
         return r;
+    }
+
+    private static void requireDataset(SparkSession spark, String key, String path) {
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+            if (!p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p)) {
+                throw new IllegalArgumentException(key + " = " + path + ": no such dataset (Parquet in the layout of "
+                        + "docs/data.md; Fashion-MNIST: jobs/import.sh fashion-mnist --out data/fashion-mnist)");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException(key + " = " + path + ": cannot be read: " + e.getMessage(), e);
+        }
     }
 
     private ReaderConfig readerConfig(int[] in, int batchSize, boolean training) {
