@@ -1,7 +1,7 @@
 package org.sparkcnn.cli;
 
 import java.io.IOException;
-import java.nio.file.Path;
+import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 import org.sparkcnn.spark.DistributedTrainer;
 import org.sparkcnn.train.TrainConfig;
@@ -36,26 +36,11 @@ public final class Train {
 
     static void run(String[] args) throws IOException {
         TrainConfig cfg = TrainConfig.distributed();
-        boolean resume = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help":
-                case "-h":
-                    System.out.print(USAGE + cfg.help());
-                    return;
-                case "--config":
-                    cfg.load(Path.of(value(args, ++i, "--config")));
-                    break;
-                case "--set":
-                    cfg.set(value(args, ++i, "--set"), "--set");
-                    break;
-                case "--resume":
-                    resume = true;
-                    break;
-                default:
-                    throw new IllegalArgumentException("unknown argument '" + args[i] + "' (see --help)");
-            }
+        Set<String> flags = ConfigArgs.apply(args, cfg, USAGE, Set.of("--resume"));
+        if (flags == null) {
+            return;
         }
+        boolean resume = flags.contains("--resume");
         cfg.validate();
         System.out.print(cfg.describe());
         SparkSession spark = CliSpark.session(cfg.get("master"), "sparkcnn-train " + cfg.get("model"));
@@ -72,12 +57,5 @@ public final class Train {
         } finally {
             spark.stop();
         }
-    }
-
-    private static String value(String[] args, int i, String flag) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(flag + " needs a value");
-        }
-        return args[i];
     }
 }

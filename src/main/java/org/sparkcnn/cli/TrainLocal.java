@@ -2,6 +2,7 @@ package org.sparkcnn.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Set;
 import org.sparkcnn.data.Dataset;
 import org.sparkcnn.kernel.Parallel;
 import org.sparkcnn.model.ModelZoo;
@@ -29,21 +30,8 @@ public final class TrainLocal {
 
     static void run(String[] args) throws IOException {
         TrainConfig cfg = new TrainConfig();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help":
-                case "-h":
-                    System.out.print(USAGE + cfg.help());
-                    return;
-                case "--config":
-                    cfg.load(Path.of(value(args, ++i, "--config")));
-                    break;
-                case "--set":
-                    cfg.set(value(args, ++i, "--set"), "--set");
-                    break;
-                default:
-                    throw new IllegalArgumentException("unknown argument '" + args[i] + "' (see --help)");
-            }
+        if (ConfigArgs.apply(args, cfg, USAGE, Set.of()) == null) {
+            return;
         }
         cfg.validate();
         System.out.print(cfg.describe());
@@ -62,12 +50,5 @@ public final class TrainLocal {
                 cfg.getLong("seed"));
         trainer.fit(train, test, cfg.getInt("epochs", 1), System.out);
         pool.close();
-    }
-
-    private static String value(String[] args, int i, String flag) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(flag + " needs a value");
-        }
-        return args[i];
     }
 }

@@ -573,7 +573,6 @@ public final class DistributedTrainer implements AutoCloseable {
                 throw new IllegalStateException("injected failure: first attempt of partition " + partition);
             }
             TrainConfig cfg = TrainConfig.distributed(values);
-            int threads = cfg.getInt("threads", 0) > 0 ? cfg.getInt("threads", 0) : task != null ? task.cpus() : 1;
             reading.epoch = epoch;
             reading.partition = partition;
             MiniBatchStream batches = reader.batches(rows, reading);
@@ -583,7 +582,7 @@ public final class DistributedTrainer implements AutoCloseable {
             int limit = syncEvery == 0 ? Integer.MAX_VALUE : syncEvery;
             RoundInput in = input.value();
             String where = "epoch " + (epoch + 1) + ", round " + (round + 1) + ", partition " + partition;
-            PartitionTrainer trainer = ExecutorModels.borrow(cfg, threads);
+            PartitionTrainer trainer = ExecutorModels.borrow(cfg);
             try {
                 PartitionTrainer.Result r = trainer.train(in.state, in.optimizerSteps, in.firstStep,
                         cfg.schedule(stepsPerEpoch, lrFactor), batches, limit, seedOf(reading.seed, epoch, round, partition),
@@ -591,7 +590,7 @@ public final class DistributedTrainer implements AutoCloseable {
                 boolean more = syncEvery > 0 && r.batches == limit;
                 return Collections.singletonList(OrderedSum.of(partition, TrainSum.of(r, more, batches.counts()))).iterator();
             } finally {
-                ExecutorModels.giveBack(cfg, threads, trainer);
+                ExecutorModels.giveBack(cfg, trainer);
             }
         }
     }
@@ -614,13 +613,11 @@ public final class DistributedTrainer implements AutoCloseable {
 
         @Override
         public Iterator<OrderedSum<EvalSum>> call(Integer partition, Iterator<Row> rows) {
-            TaskContext task = TaskContext.get();
             TrainConfig cfg = TrainConfig.distributed(values);
-            int threads = cfg.getInt("threads", 0) > 0 ? cfg.getInt("threads", 0) : task != null ? task.cpus() : 1;
             reading.partition = partition;
             MiniBatchStream batches = reader.batches(rows, reading);
             RoundInput in = input.value();
-            PartitionTrainer trainer = ExecutorModels.borrow(cfg, threads);
+            PartitionTrainer trainer = ExecutorModels.borrow(cfg);
             try {
                 trainer.stateVector().scatter(in.state, in.optimizerSteps);
                 Network model = trainer.network();
@@ -636,7 +633,7 @@ public final class DistributedTrainer implements AutoCloseable {
                 }
                 return Collections.singletonList(OrderedSum.of(partition, new EvalSum(eval, batches.counts()))).iterator();
             } finally {
-                ExecutorModels.giveBack(cfg, threads, trainer);
+                ExecutorModels.giveBack(cfg, trainer);
             }
         }
     }

@@ -3,6 +3,7 @@ package org.sparkcnn.spark;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.spark.TaskContext;
 import org.sparkcnn.kernel.Parallel;
 import org.sparkcnn.model.ModelZoo;
 import org.sparkcnn.train.PartitionTrainer;
@@ -29,8 +30,16 @@ final class ExecutorModels {
         return k.toString();
     }
 
-    /** A model copy for {@code cfg} with an engine pool of {@code threads}. */
-    static PartitionTrainer borrow(TrainConfig cfg, int threads) {
+    /** Engine threads of the running task: the threads key, else spark.task.cpus. */
+    private static int threads(TrainConfig cfg) {
+        int t = cfg.getInt("threads", 0);
+        TaskContext task = TaskContext.get();
+        return t > 0 ? t : task != null ? task.cpus() : 1;
+    }
+
+    /** A model copy for {@code cfg} with an engine pool of the task's size. */
+    static PartitionTrainer borrow(TrainConfig cfg) {
+        int threads = threads(cfg);
         PartitionTrainer t = IDLE.computeIfAbsent(key(cfg, threads), k -> new ConcurrentLinkedQueue<>()).poll();
         if (t != null) {
             return t;
@@ -39,7 +48,7 @@ final class ExecutorModels {
                 cfg.optimizer(), cfg.get("optimizerState").equals("average"));
     }
 
-    static void giveBack(TrainConfig cfg, int threads, PartitionTrainer t) {
-        IDLE.get(key(cfg, threads)).add(t);
+    static void giveBack(TrainConfig cfg, PartitionTrainer t) {
+        IDLE.get(key(cfg, threads(cfg))).add(t);
     }
 }
