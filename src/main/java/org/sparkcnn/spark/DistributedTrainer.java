@@ -540,13 +540,26 @@ public final class DistributedTrainer implements AutoCloseable {
         return z;
     }
 
-    /** The training task of one partition in one round: everything it needs travels in its fields. */
-    static final class TrainPartition implements Function2<Integer, Iterator<Row>, Iterator<OrderedSum<TrainSum>>>, Serializable {
+    /** What both kinds of task carry: the broadcast state, how to read rows, and the settings. */
+    abstract static class PartitionTask<T> implements Function2<Integer, Iterator<Row>, Iterator<T>>, Serializable {
         private static final long serialVersionUID = 1L;
-        private final Broadcast<RoundInput> input;
-        private final ParquetImageReader reader;
-        private final ReaderConfig reading;
-        private final LinkedHashMap<String, String> values;
+        final Broadcast<RoundInput> input;
+        final ParquetImageReader reader;
+        final ReaderConfig reading;
+        final LinkedHashMap<String, String> values;
+
+        PartitionTask(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
+                LinkedHashMap<String, String> values) {
+            this.input = input;
+            this.reader = reader;
+            this.reading = reading;
+            this.values = values;
+        }
+    }
+
+    /** The training task of one partition in one round: everything it needs travels in its fields. */
+    static final class TrainPartition extends PartitionTask<OrderedSum<TrainSum>> {
+        private static final long serialVersionUID = 1L;
         private final int epoch, round, syncEvery, failPartition;
         private final long stepsPerEpoch;
         private final double lrFactor;
@@ -554,10 +567,7 @@ public final class DistributedTrainer implements AutoCloseable {
         TrainPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
                 LinkedHashMap<String, String> values, int epoch, int round, int syncEvery, long stepsPerEpoch,
                 double lrFactor, int failPartition) {
-            this.input = input;
-            this.reader = reader;
-            this.reading = reading;
-            this.values = values;
+            super(input, reader, reading, values);
             this.epoch = epoch;
             this.round = round;
             this.syncEvery = syncEvery;
@@ -596,19 +606,12 @@ public final class DistributedTrainer implements AutoCloseable {
     }
 
     /** Evaluation of one validation partition with the broadcast state. */
-    static final class EvalPartition implements Function2<Integer, Iterator<Row>, Iterator<OrderedSum<EvalSum>>>, Serializable {
+    static final class EvalPartition extends PartitionTask<OrderedSum<EvalSum>> {
         private static final long serialVersionUID = 1L;
-        private final Broadcast<RoundInput> input;
-        private final ParquetImageReader reader;
-        private final ReaderConfig reading;
-        private final LinkedHashMap<String, String> values;
 
         EvalPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
                 LinkedHashMap<String, String> values) {
-            this.input = input;
-            this.reader = reader;
-            this.reading = reading;
-            this.values = values;
+            super(input, reader, reading, values);
         }
 
         @Override

@@ -134,21 +134,9 @@ class LocalClusterTest {
     void aTaskThatFailsOnceIsRetriedOnTheCluster() {
         long t0 = System.nanoTime();
         // spark.task.maxFailures is 4 by default outside local mode
-        List<Integer> data = List.of(1, 2, 3, 4, 5, 6, 7, 8);
-        List<Long> attempts = jsc.parallelize(data, 2).mapPartitions(it -> {
-            TaskContext tc = TaskContext.get();
-            if (tc.partitionId() == 1 && tc.attemptNumber() == 0) {
-                throw new IllegalStateException("injected failure of partition 1, attempt 0");
-            }
-            long s = 0;
-            while (it.hasNext()) {
-                int v = it.next();
-                s += (long) v * v;
-            }
-            return List.of((long) tc.partitionId(), (long) tc.attemptNumber(), s).iterator();
-        }).collect();
-        // (partition, attempt, sum of squares) per partition
-        assertEquals(List.of(0L, 0L, 30L, 1L, 1L, 174L), attempts);
+        List<Long> attempts = LocalRetryTest.job(spark, true);
+        // (partition, attempt, sum of squares) per partition: 1..50 and 51..100
+        assertEquals(List.of(0L, 0L, 42925L, 1L, 1L, 295425L), attempts);
         System.out.printf("LocalClusterTest: retried job in %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
 }
