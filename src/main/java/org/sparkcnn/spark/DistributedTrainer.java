@@ -258,7 +258,7 @@ public final class DistributedTrainer implements AutoCloseable {
         long t0 = System.nanoTime();
         Broadcast<RoundInput> in = currentBroadcast();
         long t1 = System.nanoTime();
-        TrainPartition task = new TrainPartition(in, reader, trainReading, values, epoch, round, syncEvery,
+        TrainPartition task = new TrainPartition(in, reader, trainReading, values, partitions, epoch, round, syncEvery,
                 stepsPerEpoch, lrFactor, failPartition);
         JavaRDD<OrderedSum<TrainSum>> results = frame.javaRDD().mapPartitionsWithIndex(task, true);
         OrderedSum<TrainSum> sum = results.treeAggregate(new OrderedSum<TrainSum>(), OrderedSum::merge, OrderedSum::merge,
@@ -332,7 +332,8 @@ public final class DistributedTrainer implements AutoCloseable {
             return null;
         }
         spark.sparkContext().setJobDescription("sparkcnn: epoch " + (epoch + 1) + "/" + epochs + ": validate");
-        EvalPartition task = new EvalPartition(currentBroadcast(), new ParquetImageReader(validation.schema()), evalReading, values);
+        EvalPartition task = new EvalPartition(currentBroadcast(), new ParquetImageReader(validation.schema()), evalReading,
+                values, validation.javaRDD().getNumPartitions());
         OrderedSum<EvalSum> sum = validation.javaRDD().mapPartitionsWithIndex(task, true)
                 .treeAggregate(new OrderedSum<EvalSum>(), OrderedSum::merge, OrderedSum::merge, cfg.getInt("treeDepth", 1));
         EvalSum total = sum.total();
@@ -547,13 +548,21 @@ public final class DistributedTrainer implements AutoCloseable {
         final ParquetImageReader reader;
         final ReaderConfig reading;
         final LinkedHashMap<String, String> values;
+        final int partitions;
 
         PartitionTask(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
-                LinkedHashMap<String, String> values) {
+                LinkedHashMap<String, String> values, int partitions) {
             this.input = input;
             this.reader = reader;
             this.reading = reading;
             this.values = values;
+            this.partitions = partitions;
+        }
+
+        /** The partition's result as a leaf of the ordered sum, placed for treeAggregate's grouping. */
+        <S extends OrderedSum.Summand<S>> Iterator<OrderedSum<S>> leaf(int partition, S value) {
+            int depth = Integer.parseInt(values.get("treeDepth"));
+            return Collections.singletonList(OrderedSum.of(OrderedSum.leafOf(partition, partitions, depth), value)).iterator();
         }
     }
 
@@ -565,9 +574,9 @@ public final class DistributedTrainer implements AutoCloseable {
         private final double lrFactor;
 
         TrainPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
-                LinkedHashMap<String, String> values, int epoch, int round, int syncEvery, long stepsPerEpoch,
-                double lrFactor, int failPartition) {
-            super(input, reader, reading, values);
+                LinkedHashMap<String, String> values, int partitions, int epoch, int round, int syncEvery,
+                long stepsPerEpoch, double lrFactor, int failPartition) {
+            super(input, reader, reading, values, partitions);
             this.epoch = epoch;
             this.round = round;
             this.syncEvery = syncEvery;
@@ -598,7 +607,7 @@ public final class DistributedTrainer implements AutoCloseable {
                         cfg.schedule(stepsPerEpoch, lrFactor), batches, limit, seedOf(reading.seed, epoch, round, partition),
                         where);
                 boolean more = syncEvery > 0 && r.batches == limit;
-                return Collections.singletonList(OrderedSum.of(partition, TrainSum.of(r, more, batches.counts()))).iterator();
+                return leaf(partition, TrainSum.of(r, more, batches.counts()));
             } finally {
                 ExecutorModels.giveBack(cfg, trainer);
             }
@@ -610,8 +619,8 @@ public final class DistributedTrainer implements AutoCloseable {
         private static final long serialVersionUID = 1L;
 
         EvalPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
-                LinkedHashMap<String, String> values) {
-            super(input, reader, reading, values);
+                LinkedHashMap<String, String> values, int partitions) {
+            super(input, reader, reading, values, partitions);
         }
 
         @Override
@@ -634,7 +643,7 @@ public final class DistributedTrainer implements AutoCloseable {
                     System.arraycopy(b.labels, 0, labels, 0, b.size());
                     eval.add(model, b.images, labels);
                 }
-                return Collections.singletonList(OrderedSum.of(partition, new EvalSum(eval, batches.counts()))).iterator();
+                return leaf(partition, new EvalSum(eval, batches.counts()));
             } finally {
                 ExecutorModels.giveBack(cfg, trainer);
             }

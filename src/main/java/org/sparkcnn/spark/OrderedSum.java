@@ -40,11 +40,29 @@ public final class OrderedSum<T extends OrderedSum.Summand<T>> implements Serial
     /** Sorted by start, disjoint. */
     private final ArrayList<Block<T>> blocks = new ArrayList<>();
 
-    /** The value of one partition. */
-    public static <T extends Summand<T>> OrderedSum<T> of(int partition, T value) {
+    /** The value at leaf {@code position} (a partition index, or {@link #leafOf}'s position for it). */
+    public static <T extends Summand<T>> OrderedSum<T> of(int position, T value) {
         OrderedSum<T> s = new OrderedSum<>();
-        s.insert(new Block<>(partition, 1, value));
+        s.insert(new Block<>(position, 1, value));
         return s;
+    }
+
+    /**
+     * The leaf of partition {@code i} of {@code partitions} such that the groups treeAggregate
+     * forms at its first level ({@code i mod n} with n = partitions / scale, as Spark 4 computes
+     * them) are contiguous aligned runs of leaves, so they add up inside the executors instead of
+     * all reaching the driver. Any fixed bijection keeps the sum deterministic; this one also
+     * keeps it small. Without an intermediate level the leaf is the partition index.
+     */
+    public static int leafOf(int i, int partitions, int depth) {
+        int scale = Math.max((int) Math.ceil(Math.pow(partitions, 1.0 / depth)), 2);
+        if (depth < 2 || partitions <= scale + Math.ceil((double) partitions / scale)) {
+            return i;
+        }
+        int n = partitions / scale;
+        int perGroup = (partitions + n - 1) / n;
+        int width = Integer.highestOneBit(perGroup) == perGroup ? perGroup : Integer.highestOneBit(perGroup) << 1;
+        return (i % n) * width + i / n;
     }
 
     /** Takes in {@code other}'s blocks (other must not be used afterwards); returns this. */
@@ -82,6 +100,11 @@ public final class OrderedSum<T extends OrderedSum.Summand<T>> implements Serial
             i++;
         }
         return i;
+    }
+
+    /** Blocks held (a measure of what merging this sum would ship). */
+    public int blocks() {
+        return blocks.size();
     }
 
     /** Partitions counted so far. */

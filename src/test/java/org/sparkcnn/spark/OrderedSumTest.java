@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -97,5 +98,32 @@ class OrderedSumTest {
         OrderedSum<Vec> s = OrderedSum.of(3, new Vec(values(3)));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.merge(OrderedSum.of(3, new Vec(values(3)))));
         assertEquals("partition 3 was counted twice", e.getMessage());
+    }
+
+    /**
+     * Placed by leafOf, the partitions of each group treeAggregate forms at its first level (i mod n)
+     * merge into the few blocks of a contiguous run, so groups add up before the driver.
+     */
+    @Test
+    void leavesOfATreeAggregateGroupMergeInsideTheGroup() {
+        for (int partitions : new int[] {6, 7, 16, 30, 64, 100}) {
+            int scale = Math.max((int) Math.ceil(Math.sqrt(partitions)), 2);
+            int n = partitions / scale;
+            java.util.Set<Integer> leaves = new java.util.HashSet<>();
+            for (int r = 0; r < n; r++) {
+                OrderedSum<Vec> group = new OrderedSum<>();
+                int members = 0;
+                for (int i = r; i < partitions; i += n) {
+                    int leaf = OrderedSum.leafOf(i, partitions, 2);
+                    leaves.add(leaf);
+                    group.merge(OrderedSum.of(leaf, new Vec(values(i))));
+                    members++;
+                }
+                assertTrue(group.blocks() <= Integer.bitCount(members),
+                        partitions + " partitions, group " + r + ": " + group.blocks() + " blocks for " + members);
+            }
+            assertEquals(partitions, leaves.size(), "leaves are distinct");
+        }
+        assertEquals(5, OrderedSum.leafOf(5, 4, 2), "no intermediate level: the partition index");
     }
 }
