@@ -70,8 +70,11 @@ public final class StateVector {
     /** Sets the network (and the optimiser, as having taken {@code steps} steps) from {@code src}. */
     public void scatter(float[] src, long steps) {
         checkLength(src);
-        net.setParameters(Arrays.copyOf(src, parameters));
-        int o = parameters;
+        int o = 0;
+        for (Param p : params) {
+            System.arraycopy(src, o, p.value.data, 0, p.value.size());
+            o += p.value.size();
+        }
         for (Buffer b : net.buffers().values()) {
             System.arraycopy(src, o, b.value.data, 0, b.value.size());
             o += b.value.size();
