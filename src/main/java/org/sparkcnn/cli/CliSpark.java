@@ -30,14 +30,31 @@ final class CliSpark {
         return session(master, appName, Map.of());
     }
 
-    /** The message of the innermost cause, which names the file, epoch or partition at fault rather than Spark's stage. */
+    /**
+     * One line for a failure, however deeply Spark wrapped it: the message of the outermost of the
+     * project's own exceptions in the cause chain (they name the file, row, epoch or partition at
+     * fault), else that of the innermost cause that has one, else the innermost cause's type.
+     */
     static String rootMessage(Throwable e) {
-        String msg = e.getMessage();
-        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
-            if (t.getMessage() != null) {
-                msg = t.getMessage();
+        String innermost = null;
+        Throwable last = e;
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getClass().getName().startsWith("org.sparkcnn.") && t.getMessage() != null) {
+                return oneLine(t.getMessage());
             }
+            if (t.getMessage() != null) {
+                innermost = t.getMessage();
+            }
+            last = t;
         }
-        return msg;
+        if (last.getMessage() == null) {
+            return last.getClass().getSimpleName() + (innermost == null ? "" : " (" + oneLine(innermost) + ")");
+        }
+        return oneLine(innermost);
+    }
+
+    private static String oneLine(String msg) {
+        int nl = msg.indexOf('\n');
+        return (nl < 0 ? msg : msg.substring(0, nl)).strip();
     }
 }
