@@ -18,7 +18,10 @@ SPARK_OPENS="$(for p in java.lang java.lang.invoke java.lang.reflect java.io jav
 # run_main CLASS ARGS...: JAVA_OPTS sets the heap and other JVM options (default 4 GiB).
 # The Vector API module is always added (the kernels need it), and Spark's module flags; the
 # classpath holds the project and its dependencies, Spark's jars included (no installation needed).
+# Plain java means local mode: Spark binds to loopback (a default run never uses the machine's
+# external interface); spark-submit runs leave SPARK_LOCAL_IP to the cluster's settings.
 run_main() {
+  export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
   local cp="$ROOT/target/classes"
   if [ -s "$ROOT/target/classpath.txt" ]; then cp="$cp:$(cat "$ROOT/target/classpath.txt")"; fi
   # shellcheck disable=SC2086

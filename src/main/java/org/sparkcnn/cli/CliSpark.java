@@ -1,33 +1,109 @@
 package org.sparkcnn.cli;
 
+import java.io.FileNotFoundException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
 /** What the Spark mains share: how they get a session and how they report a failed job. */
 final class CliSpark {
+    /** Spark settings that keep a local-mode job on loopback, unless given as system properties. */
+    static final Map<String, String> LOCAL_DEFAULTS = Map.of("spark.driver.bindAddress", "127.0.0.1",
+            "spark.driver.host", "127.0.0.1", "spark.ui.enabled", "false");
+
+    /** A main's work; its exceptions become one error line and an exit code ({@link #execute}). */
+    @FunctionalInterface
+    interface Job {
+        void run(String[] args) throws Exception;
+    }
+
     private CliSpark() {
     }
 
     /**
      * A session on {@code master}, or on the one spark-submit gave (or local[*] when started with
-     * plain java), with Kryo and our registrator; {@code conf} may add or override settings.
+     * plain java), with Kryo and our registrator; {@code conf} may add or override settings. In
+     * local mode the driver binds to and advertises 127.0.0.1 and the UI is off, so nothing listens
+     * on other interfaces; {@code -Dspark.ui.enabled=true} (or any of these as a system property)
+     * asks otherwise. On a cluster the cluster's settings rule.
      */
     static SparkSession session(String master, String appName, Map<String, String> conf) {
         SparkSession.Builder b = SparkSession.builder().appName(appName)
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .config("spark.kryo.registrator", "org.sparkcnn.spark.KryoClasses");
-        conf.forEach(b::config);
-        if (master != null && !master.isEmpty()) {
-            b.master(master);
-        } else if (System.getProperty("spark.master") == null) {
-            b.master("local[*]");
+        String resolved = master != null && !master.isEmpty() ? master : System.getProperty("spark.master", "local[*]");
+        if (resolved.startsWith("local")) {
+            LOCAL_DEFAULTS.forEach((k, v) -> {
+                if (System.getProperty(k) == null) {
+                    b.config(k, v);
+                }
+            });
         }
-        return b.getOrCreate();
+        conf.forEach(b::config);
+        b.master(resolved);
+        try {
+            return b.getOrCreate();
+        } catch (Exception e) { // SparkException is checked, thrown from Scala undeclared
+            if (String.valueOf(e.getMessage()).contains("Master URL")) {
+                throw new IllegalArgumentException("master = " + resolved + ": " + rootMessage(e));
+            }
+            throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot start Spark on " + resolved, e);
+        }
     }
 
     static SparkSession session(String master, String appName) {
         return session(master, appName, Map.of());
+    }
+
+    /**
+     * The Hadoop configuration a job's checks use before Spark starts: the cluster's
+     * (core-site.xml on the classpath) plus the {@code spark.hadoop.*} settings spark-submit passes
+     * as system properties, as Spark itself would build it.
+     */
+    static Configuration hadoopConf() {
+        Configuration c = new Configuration();
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("spark.hadoop."))
+                .forEach(k -> c.set(k.substring("spark.hadoop.".length()), System.getProperty(k)));
+        return c;
+    }
+
+    /** Runs a main's job and exits with its code: 0, 1 (data or runtime) or 2 (usage or configuration). */
+    static void main(String[] args, Job job) {
+        int code = execute(args, job);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /**
+     * Runs the job; a failure is one {@code error:} line on stderr (naming Spark's log file when the
+     * failure came from a run, and followed by the stack trace with {@code --verbose}); returns the exit code.
+     */
+    static int execute(String[] args, Job job) {
+        try {
+            job.run(args);
+            return 0;
+        } catch (Exception e) {
+            int code = exitCode(e);
+            String log = code == 1 && JobLog.current() != null ? " (Spark's log: " + JobLog.current() + ")" : "";
+            System.err.println("error: " + rootMessage(e) + log);
+            if (Arrays.asList(args).contains("--verbose")) {
+                e.printStackTrace();
+            }
+            return code;
+        }
+    }
+
+    /** 2 for what the user must change in the command or configuration, 1 for the rest. */
+    static int exitCode(Throwable e) {
+        return e instanceof IllegalArgumentException || e instanceof NoSuchFileException
+                || e instanceof FileNotFoundException ? 2 : 1;
     }
 
     /**
@@ -39,6 +115,9 @@ final class CliSpark {
         String innermost = null;
         Throwable last = e;
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof FileSystemException f) { // its message is the bare path
+                return fileProblem(f) + ": " + f.getFile() + (f.getReason() == null ? "" : " (" + f.getReason() + ")");
+            }
             if (t.getClass().getName().startsWith("org.sparkcnn.") && t.getMessage() != null) {
                 return oneLine(t.getMessage());
             }
@@ -51,6 +130,11 @@ final class CliSpark {
             return last.getClass().getSimpleName() + (innermost == null ? "" : " (" + oneLine(innermost) + ")");
         }
         return oneLine(innermost);
+    }
+
+    private static String fileProblem(FileSystemException f) {
+        return f instanceof NoSuchFileException ? "no such file" : f instanceof FileAlreadyExistsException
+                ? "a file is in the way" : f instanceof AccessDeniedException ? "permission denied" : "cannot use";
     }
 
     private static String oneLine(String msg) {

@@ -6,12 +6,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.sparkcnn.data.Dataset;
 import org.sparkcnn.data.parquet.DatasetWriter;
 import org.sparkcnn.data.parquet.FolderImporter;
 import org.sparkcnn.data.parquet.IdxImporter;
 import org.sparkcnn.data.parquet.ImageSourceImporter;
+import org.sparkcnn.fs.Folders;
+import org.sparkcnn.fs.OutputGuard;
 
 /** jobs/import.sh: image datasets to the Parquet layout of docs/data.md, as Spark jobs. */
 public final class Import {
@@ -30,8 +33,11 @@ public final class Import {
             "                 the same folder read by Spark's own image data source",
             "options for every command:",
             "  --files N      output Parquet files (default 4)",
-            "  --overwrite    replace an existing output (without it an existing output is an error)",
+            "  --overwrite    replace an existing output (without it an existing output is an error); the new one",
+            "                 is written beside it and takes its place only when complete",
             "  --master URL   Spark master (default local[*]; under spark-submit, the one it was given)",
+            "  --verbose      Spark's warnings on the console too, and the stack trace of a failure",
+            "Spark's log: logs/import-DATE-TIME.log under the working directory.",
             "");
 
     private Import() {
@@ -42,23 +48,14 @@ public final class Import {
             System.out.print(USAGE);
             return;
         }
-        try {
-            run(args);
-        } catch (IllegalArgumentException | IOException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(2);
-        } catch (Exception e) {
-            // a failed Spark task (e.g. an undecodable image) arrives wrapped: report its own message
-            System.err.println("error: " + CliSpark.rootMessage(e));
-            System.exit(1);
-        }
+        CliSpark.main(args, Import::run);
     }
 
     static Map<String, String> options(String[] a, List<String> allowed) {
         Map<String, String> o = new LinkedHashMap<>();
         for (int i = 1; i < a.length; i++) {
             String f = a[i];
-            if (f.equals("--overwrite")) {
+            if (f.equals("--overwrite") || f.equals("--verbose")) {
                 o.put(f, "true");
             } else if (allowed.contains(f)) {
                 if (i + 1 >= a.length) {
@@ -110,23 +107,28 @@ public final class Import {
         int files = files(o);
         boolean overwrite = o.containsKey("--overwrite");
         FolderImporter.Convert convert = "folder".equals(cmd) ? convert(o) : null;
+        String fashionDir = o.getOrDefault("--dir", Dataset.FASHION_DIR.toString());
+        // every check that needs no Spark comes first: a refused import starts nothing
+        Configuration hadoop = CliSpark.hadoopConf();
+        Map<String, String> inputs = new LinkedHashMap<>();
+        for (String in : List.of("--images", "--labels", "--input")) {
+            inputs.put(in, o.get(in));
+        }
+        if (cmd.equals("fashion-mnist")) {
+            inputs.put("--dir", fashionDir);
+        }
+        OutputGuard.check("--out", out, inputs, hadoop);
+        for (String target : cmd.equals("fashion-mnist") ? List.of(out + "/train", out + "/test") : List.of(out)) {
+            DatasetWriter.checkOutput(hadoop, target, overwrite);
+        }
+        JobLog.start(JobLog.fileIn(java.nio.file.Path.of("logs"), "import"), o.containsKey("--verbose"));
         long t0 = System.nanoTime();
         SparkSession spark = CliSpark.session(o.get("--master"), "sparkcnn-import");
         try {
             switch (cmd) {
-                case "fashion-mnist": {
-                    String dir = o.getOrDefault("--dir", Dataset.FASHION_DIR.toString());
-                    for (String split : new String[] {"train", "test"}) {
-                        DatasetWriter.checkOutput(spark, out + "/" + split, overwrite);
-                    }
-                    for (String split : new String[] {"train", "test"}) {
-                        String prefix = dir + "/" + (split.equals("train") ? "train" : "t10k");
-                        report(out + "/" + split, IdxImporter.run(spark, prefix + "-images-idx3-ubyte.gz",
-                                prefix + "-labels-idx1-ubyte.gz", split, IdxImporter.FASHION_CLASSES,
-                                out + "/" + split, files, overwrite));
-                    }
+                case "fashion-mnist":
+                    fashionMnist(spark, fashionDir, out, files);
                     break;
-                }
                 case "idx": {
                     String images = need(o, "--images", cmd);
                     String split = o.getOrDefault("--split",
@@ -148,6 +150,32 @@ public final class Import {
             spark.stop();
         }
         System.out.printf(Locale.ROOT, "done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Both splits are imported beside {@code out} first, and replace {@code out/train} and
+     * {@code out/test} only once both are complete: a failure leaves the earlier dataset as it was.
+     */
+    private static void fashionMnist(SparkSession spark, String dir, String out, int files) throws IOException {
+        org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(out);
+        org.apache.hadoop.fs.FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        target = fs.makeQualified(target);
+        org.apache.hadoop.fs.Path staged = Folders.staging(fs, target, "import");
+        Map<String, Map<String, Long>> written = new LinkedHashMap<>();
+        try {
+            for (String split : new String[] {"train", "test"}) {
+                String prefix = dir + "/" + (split.equals("train") ? "train" : "t10k");
+                written.put(split, IdxImporter.run(spark, prefix + "-images-idx3-ubyte.gz", prefix + "-labels-idx1-ubyte.gz",
+                        split, IdxImporter.FASHION_CLASSES, staged + "/" + split, files, false));
+            }
+            fs.mkdirs(target);
+            for (String split : written.keySet()) {
+                Folders.replace(fs, new org.apache.hadoop.fs.Path(staged, split), new org.apache.hadoop.fs.Path(target, split));
+            }
+        } finally {
+            fs.delete(staged, true);
+        }
+        written.forEach((split, counts) -> report(out + "/" + split, counts));
     }
 
     private static FolderImporter.Convert convert(Map<String, String> o) {

@@ -1,9 +1,15 @@
 package org.sparkcnn.cli;
 
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
+import org.sparkcnn.fs.OutputGuard;
 import org.sparkcnn.spark.DistributedTrainer;
+import org.sparkcnn.spark.RunFolder;
 import org.sparkcnn.train.TrainConfig;
 
 /** jobs/train.sh: trains a zoo model on a Parquet image dataset as a Spark job (docs/distributed.md). */
@@ -11,51 +17,64 @@ public final class Train {
     private Train() {
     }
 
-    static final String USAGE = "usage: jobs/train.sh --config FILE [--set key=value ...] [--resume] [--help]\n"
+    static final String USAGE = "usage: jobs/train.sh --config FILE [--set key=value ...] [--resume[=auto]] [--overwrite]\n"
+            + "                    [--verbose] [--help]\n"
             + "Trains a zoo model on Parquet image datasets with Spark: every partition trains a model copy,\n"
             + "the driver averages them every round. Runs under spark-submit, or in local mode with plain java.\n"
-            + "  --resume   continue from the newest complete checkpoint in output/checkpoints\n"
+            + "  --resume       continue from the newest usable checkpoint in output/checkpoints; none is an error\n"
+            + "  --resume=auto  continue when a checkpoint can be used, else start (an earlier run needs --overwrite)\n"
+            + "  --overwrite    replace an earlier run in output: the new one trains beside it and takes its place\n"
+            + "                 only when complete\n"
+            + "  --verbose      Spark's warnings on the console too, and the stack trace of a failure\n"
+            + "Spark's log: output/logs/train-DATE-TIME.log (local output), else logs/ under the working directory.\n"
             + "Keys (default, meaning):\n";
 
     public static void main(String[] args) {
-        int code = 0;
-        try {
-            run(args);
-        } catch (IllegalArgumentException | IOException e) {
-            System.err.println("error: " + e.getMessage());
-            code = 2;
-        } catch (Exception e) {
-            // a failed task arrives wrapped in Spark's stage failure: report the task's own message
-            System.err.println("error: " + CliSpark.rootMessage(e));
-            code = 1;
-        }
-        if (code != 0) {
-            System.exit(code);
-        }
+        CliSpark.main(args, Train::run);
     }
 
     static void run(String[] args) throws IOException {
         TrainConfig cfg = TrainConfig.distributed();
-        Set<String> flags = ConfigArgs.apply(args, cfg, USAGE, Set.of("--resume"));
+        Set<String> flags = ConfigArgs.apply(args, cfg, USAGE, Set.of("--resume", "--resume=auto", "--overwrite",
+                "--verbose"));
         if (flags == null) {
             return;
         }
-        boolean resume = flags.contains("--resume");
-        cfg.validate();
-        System.out.print(cfg.describe());
-        SparkSession spark = CliSpark.session(cfg.get("master"), "sparkcnn-train " + cfg.get("model"));
-        try {
-            if (!resume) {
-                DistributedTrainer.refuseEarlierRun(cfg.get("output"), spark.sparkContext().hadoopConfiguration());
-            }
-        } catch (IOException | RuntimeException e) {
-            spark.stop();
-            throw e;
+        if (flags.contains("--resume") && flags.contains("--resume=auto")) {
+            throw new IllegalArgumentException("give --resume or --resume=auto, not both");
         }
+        RunFolder.Resume resume = flags.contains("--resume") ? RunFolder.Resume.YES
+                : flags.contains("--resume=auto") ? RunFolder.Resume.AUTO : RunFolder.Resume.NO;
+        cfg.validate();
+        // every check that needs no Spark comes first: a refused run starts nothing and changes nothing
+        Configuration hadoop = CliSpark.hadoopConf();
+        Map<String, String> inputs = new LinkedHashMap<>();
+        inputs.put("train", cfg.get("train"));
+        inputs.put("validation", cfg.get("validation"));
+        OutputGuard.check("output", cfg.get("output"), inputs, hadoop);
+        RunFolder.Start start = RunFolder.plan(cfg.get("output"), resume, flags.contains("--overwrite"), hadoop);
+        start.skipped().forEach(s -> System.err.println("warning: " + s));
+        System.out.print(cfg.describe());
+        Path log = JobLog.start(JobLog.fileIn(logDir(start.dir(), hadoop), "train"), flags.contains("--verbose"));
+        if (log != null) {
+            System.out.println("Spark's log: " + log);
+        }
+        if (start.replaces() != null) {
+            System.out.println("training beside the earlier run, in " + start.dir() + ": it replaces " + start.replaces()
+                    + " once complete");
+        }
+        SparkSession spark = CliSpark.session(cfg.get("master"), "sparkcnn-train " + cfg.get("model"));
         try (DistributedTrainer trainer = new DistributedTrainer(spark, cfg, System.out)) {
-            trainer.fit(resume);
+            trainer.fit(start);
         } finally {
             spark.stop();
         }
+    }
+
+    /** The run folder's logs/ when it is on the local file system, else logs/ under the working directory. */
+    static Path logDir(String runDir, Configuration hadoop) throws IOException {
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(runDir);
+        java.net.URI uri = p.getFileSystem(hadoop).makeQualified(p).toUri();
+        return "file".equals(uri.getScheme()) ? Path.of(uri).resolve("logs") : Path.of("logs");
     }
 }

@@ -117,7 +117,13 @@ public final class DistributedTrainer implements AutoCloseable {
             requireDataset(spark, "validation", cfg.get("validation"));
         }
         Dataset<Row> rows = ParquetImageReader.load(spark, cfg.get("train"));
+        requireClasses("train", cfg.get("train"), rows);
         this.reader = new ParquetImageReader(rows.schema());
+        String val = cfg.get("validation");
+        this.validation = val.isEmpty() ? null : ParquetImageReader.load(spark, val);
+        if (validation != null) {
+            requireClasses("validation", val, validation);
+        }
         spark.sparkContext().setJobDescription("sparkcnn: partition and cache the training set");
         this.train = rows.repartition(partitions, xxhash64(lit(seed), col(ParquetImageReader.FILE), col(ParquetImageReader.ROW)))
                 .persist(StorageLevel.MEMORY_AND_DISK());
@@ -129,8 +135,6 @@ public final class DistributedTrainer implements AutoCloseable {
         int batch = cfg.getInt("batchSize", 1);
         this.stepsPerEpoch = Math.max(1, (most + batch - 1) / batch);
         this.roundsPerEpoch = syncEvery == 0 ? 1 : (int) ((stepsPerEpoch + syncEvery - 1) / syncEvery);
-        String val = cfg.get("validation");
-        this.validation = val.isEmpty() ? null : ParquetImageReader.load(spark, val);
         float[] start = new float[layout.length()];
         layout.gather(start);
         this.server = new ParameterServer(start, 0, 0);
@@ -154,6 +158,15 @@ public final class DistributedTrainer implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new IllegalArgumentException(key + " = " + path + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** A dataset whose class names (docs/data.md) number other than the model's outputs cannot train it. */
+    private void requireClasses(String key, String path, Dataset<Row> rows) {
+        List<String> classes = org.sparkcnn.data.parquet.ImageLayout.classes(rows.schema());
+        if (classes != null && classes.size() != net.classes()) {
+            throw new IllegalArgumentException(key + " = " + path + " has " + classes.size() + " classes but model "
+                    + net.name() + " has " + net.classes() + " outputs");
         }
     }
 
@@ -347,63 +360,71 @@ public final class DistributedTrainer implements AutoCloseable {
         return total.evaluation;
     }
 
+    /** {@link #fit(RunFolder.Start)} planned by {@link RunFolder#plan}: fresh, or strictly resuming. */
+    public void fit(boolean resume) throws IOException {
+        fit(RunFolder.plan(cfg.get("output"), resume ? RunFolder.Resume.YES : RunFolder.Resume.NO, false,
+                spark.sparkContext().hadoopConfiguration()));
+    }
+
     /**
      * Trains for the configured epochs, writing checkpoints, metrics.jsonl and the final model
-     * under {@code output}; with {@code resume}, continues from the newest complete checkpoint.
+     * under {@code start.dir()}, continuing from its checkpoint if it has one; a run that replaces
+     * an earlier one takes its place only once complete.
      */
-    public void fit(boolean resume) throws IOException {
-        String output = cfg.get("output");
+    public void fit(RunFolder.Start start) throws IOException {
+        String dir = start.dir();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        CheckpointStore checkpoints = new CheckpointStore(output + "/checkpoints", hadoop);
-        MetricsLog metrics = new MetricsLog(output, hadoop);
+        CheckpointStore checkpoints = new CheckpointStore(dir + "/checkpoints", hadoop);
+        MetricsLog metrics = new MetricsLog(dir, hadoop);
         int first = 0;
-        if (!resume) {
-            refuseEarlierRun(output, hadoop);
+        String history = "";
+        if (start.checkpoint().isPresent()) {
+            CheckpointStore.Checkpoint c = start.checkpoint().get();
+            first = restore(c);
+            history = c.file().meta().get(MetricsLog.META_KEY);
         }
-        if (resume) {
-            Optional<CheckpointStore.Checkpoint> c = checkpoints.newest(msg -> log("warning: " + msg));
-            if (c.isPresent()) {
-                first = restore(c.get());
-            } else {
-                log("no checkpoint under " + output + "/checkpoints: starting from the beginning");
-            }
+        String kept = metrics.restart(first, history);
+        if (kept != null) {
+            warn(metrics.path() + " differed from the history in the checkpoint: rewritten from it, the old one kept as "
+                    + kept);
         }
-        metrics.keepUpTo(first);
+        if (first >= epochs && start.checkpoint().isPresent() && modelMatches(dir, hadoop, first)) {
+            log("nothing to train: the checkpoint is after epoch " + first + " of " + epochs + "; the model in " + dir
+                    + "/model is unchanged");
+            return;
+        }
         log(String.format(Locale.ROOT, "model %s (%d parameters), %d partitions (rows %s), %s, %d rounds per epoch",
                 net.name(), net.numParameters(), partitions, rowsSummary(), syncEvery == 0 ? "averaging every epoch"
                         : "averaging every " + syncEvery + " mini-batches", roundsPerEpoch));
-        long start = System.nanoTime();
+        long begin = System.nanoTime();
         for (int e = first; e < epochs; e++) {
             EpochStats s = trainEpoch(e);
             long te = System.nanoTime();
             s.validation = evaluate(e);
             s.evalSeconds = (System.nanoTime() - te) / 1e9;
-            log(progressLine(s, (System.nanoTime() - start) / 1e9));
+            log(progressLine(s, (System.nanoTime() - begin) / 1e9));
+            metrics.add(metricsLine(s));
             Map<String, String> meta = checkpointMeta(e + 1);
+            meta.put(MetricsLog.META_KEY, metrics.history());
             network();
             checkpoints.save(e + 1, out -> ModelFile.write(out, net, optimizer, meta));
             checkpoints.keepNewest(cfg.getInt("keepCheckpoints", 0));
-            metrics.append(metricsLine(s));
+            metrics.write();
         }
         network();
-        String model = CheckpointStore.writeModel(output + "/model", hadoop,
-                out -> ModelFile.write(out, net, null, checkpointMeta(epochs)));
-        log("model written to " + model + "; metrics in " + metrics.path());
+        int done = Math.max(first, epochs);
+        CheckpointStore.writeModel(dir + "/model", hadoop, out -> ModelFile.write(out, net, null, checkpointMeta(done)));
+        RunFolder.finish(start, hadoop);
+        String output = start.replaces() != null ? start.replaces() : dir;
+        log("model written to " + output + "/model; metrics in " + output + "/" + MetricsLog.FILE);
     }
 
-    /**
-     * A fresh run never overwrites another run's checkpoints, metrics or model: nothing saved is
-     * lost by accident. Checked again by {@link #fit}; the job calls it before reading any data.
-     */
-    public static void refuseEarlierRun(String output, Configuration hadoop) throws IOException {
-        org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(output);
-        org.apache.hadoop.fs.FileSystem fs = out.getFileSystem(hadoop);
-        for (String part : new String[] {"model", "checkpoints", "metrics.jsonl"}) {
-            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(out, part);
-            if (fs.exists(p) && !(fs.getFileStatus(p).isDirectory() && fs.listStatus(p).length == 0)) {
-                throw new IllegalArgumentException("output " + output + " already holds a run (" + part
-                        + "): continue it with --resume, or choose another output (--set output=...)");
-            }
+    /** Whether {@code dir/model} holds a valid model saved after {@code epoch} epochs. */
+    private static boolean modelMatches(String dir, Configuration hadoop, int epoch) {
+        try {
+            return Integer.toString(epoch).equals(CheckpointStore.readModel(dir + "/model", hadoop).meta().get("epoch"));
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
@@ -513,6 +534,11 @@ public final class DistributedTrainer implements AutoCloseable {
             sb.append(v);
         }
         sb.append(',');
+    }
+
+    /** Warnings go to stderr, whatever the progress stream is. */
+    private static void warn(String line) {
+        System.err.println("warning: " + line);
     }
 
     private void log(String line) {

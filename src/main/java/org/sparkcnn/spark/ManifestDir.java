@@ -10,15 +10,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
+import org.sparkcnn.fs.Folders;
 import org.sparkcnn.io.Json;
 import org.sparkcnn.io.ModelFile;
 import org.sparkcnn.io.ModelFileException;
@@ -44,8 +43,7 @@ final class ManifestDir {
      * and the manifest's CRCs already do its job (so no {@code .crc} sidecars are written either).
      */
     static FileSystem fs(Path p, Configuration conf) throws IOException {
-        FileSystem fs = p.getFileSystem(conf);
-        return fs instanceof LocalFileSystem ? ((LocalFileSystem) fs).getRaw() : fs;
+        return Folders.raw(p.getFileSystem(conf));
     }
 
     static boolean renameIsAtomic(FileSystem fs) {
@@ -88,7 +86,7 @@ final class ManifestDir {
             }
             return target;
         }
-        Path tmp = new Path(parent, "_tmp-" + target.getName() + "-" + random());
+        Path tmp = new Path(parent, "_tmp-" + target.getName() + "-" + Folders.random());
         try {
             writeFiles(fs, tmp, fileName, writer);
             commit(fs, tmp, target);
@@ -108,28 +106,9 @@ final class ManifestDir {
         }
     }
 
-    private static String random() {
-        return UUID.randomUUID().toString().substring(0, 8);
-    }
-
-    /** Renames {@code tmp} to {@code target}; an existing target is moved aside first (rename would nest into it). */
+    /** Renames {@code tmp} to {@code target}; an existing target is moved aside first and deleted after. */
     private static void commit(FileSystem fs, Path tmp, Path target) throws IOException {
-        Path aside = null;
-        if (fs.exists(target)) {
-            aside = new Path(target.getParent(), "_old-" + target.getName() + "-" + random());
-            if (!fs.rename(target, aside)) {
-                throw new IOException("cannot move " + target + " aside to " + aside + " to replace it");
-            }
-        }
-        if (!fs.rename(tmp, target)) {
-            if (aside != null) {
-                fs.rename(aside, target);
-            }
-            throw new IOException("cannot rename " + tmp + " to " + target);
-        }
-        if (aside != null) {
-            fs.delete(aside, true);
-        }
+        Folders.replace(fs, tmp, target, new Path(target.getParent(), "_old-" + target.getName() + "-" + Folders.random()));
     }
 
     private static void writeFiles(FileSystem fs, Path dir, String fileName, CheckpointStore.IOWriter writer)

@@ -1,62 +1,97 @@
 package org.sparkcnn.spark;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.sparkcnn.fs.Folders;
 import org.sparkcnn.io.Json;
 
 /**
- * {@code metrics.jsonl} in the run folder: one JSON object per epoch. Many file systems cannot
- * append, so each epoch rewrites the small file through a temporary name and a rename. On resume,
- * lines of epochs after the checkpoint (from the interrupted run) are dropped.
+ * {@code metrics.jsonl} in the run folder: one JSON object per epoch, a plain file people may read
+ * and edit (no Hadoop {@code .crc} side file, none verified). The state of a run is its
+ * checkpoint: each checkpoint carries the lines up to its epoch, and a resumed run rewrites the
+ * file from them, so a hand-edited or damaged file never blocks a resume. Many file systems cannot
+ * append, so each epoch rewrites the small file through a temporary name and a rename.
  */
 final class MetricsLog {
+    static final String FILE = "metrics.jsonl";
+    /** The checkpoint metadata key holding the lines up to that checkpoint's epoch. */
+    static final String META_KEY = "metrics";
     private final FileSystem fs;
     private final Path file;
     private final List<String> lines = new ArrayList<>();
 
     MetricsLog(String outputDir, Configuration conf) throws IOException {
-        this.file = new Path(outputDir, "metrics.jsonl");
-        this.fs = file.getFileSystem(conf);
+        this.file = new Path(outputDir, FILE);
+        this.fs = Folders.raw(file.getFileSystem(conf));
     }
 
-    /** Keeps the existing lines of epochs up to {@code lastEpoch} (0 for a fresh run: none). */
-    void keepUpTo(int lastEpoch) throws IOException {
+    /**
+     * Starts from the checkpoint's {@code history} after {@code lastEpoch} epochs (a fresh run: 0
+     * and ""). Checkpoints written before the history was kept have none (null): then the file's
+     * lines up to {@code lastEpoch} that parse are kept. A file that differs from what is kept is
+     * saved beside under a new name, which is returned (else null): nothing the user wrote is lost.
+     */
+    String restart(int lastEpoch, String history) throws IOException {
         lines.clear();
-        if (lastEpoch == 0 || !fs.exists(file)) {
-            return;
+        String onDisk = fs.exists(file) ? read() : null;
+        if (history != null) {
+            history.lines().filter(l -> !l.isBlank()).forEach(lines::add);
+        } else if (onDisk != null) {
+            onDisk.lines().filter(l -> epochOf(l) >= 1 && epochOf(l) <= lastEpoch).forEach(lines::add);
         }
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                Object epoch = ((java.util.Map<?, ?>) Json.parse(line)).get("epoch");
-                if (epoch instanceof Number && ((Number) epoch).intValue() <= lastEpoch) {
-                    lines.add(line);
-                }
-            }
+        if (lastEpoch == 0 || onDisk == null || onDisk.equals(history())) {
+            return null;
+        }
+        Path aside = new Path(file.getParent(), FILE + ".before-resume-" + Folders.random());
+        if (!fs.rename(file, aside)) {
+            throw new IOException("cannot move " + file + " aside to " + aside);
+        }
+        write();
+        return aside.toString();
+    }
+
+    /** The epoch of a line, or -1 when it is not a JSON object with an integer epoch. */
+    private static int epochOf(String line) {
+        try {
+            Object epoch = ((Map<?, ?>) Json.parse(line)).get("epoch");
+            return epoch instanceof Number ? ((Number) epoch).intValue() : -1;
         } catch (RuntimeException e) {
-            throw new IOException(file + ": not a metrics file of JSON lines (" + e.getMessage() + ")", e);
+            return -1;
         }
     }
 
-    void append(String jsonLine) throws IOException {
+    private String read() throws IOException {
+        try (InputStream in = fs.open(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    void add(String jsonLine) {
         lines.add(jsonLine);
-        Path tmp = new Path(file.getParent(), "_tmp-metrics.jsonl");
+    }
+
+    /** The file's content: every line so far, each ended by a newline. */
+    String history() {
+        StringBuilder sb = new StringBuilder();
+        lines.forEach(l -> sb.append(l).append('\n'));
+        return sb.toString();
+    }
+
+    void write() throws IOException {
+        Path tmp = new Path(file.getParent(), "_tmp-" + FILE);
         try (OutputStream out = fs.create(tmp, true)) {
-            for (String l : lines) {
-                out.write((l + "\n").getBytes(StandardCharsets.UTF_8));
-            }
+            out.write(history().getBytes(StandardCharsets.UTF_8));
         }
         fs.delete(file, false);
+        fs.delete(new Path(file.getParent(), "." + FILE + ".crc"), false); // left by runs of earlier versions
         if (!fs.rename(tmp, file)) {
             throw new IOException("could not rename " + tmp + " to " + file);
         }

@@ -7,13 +7,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.sparkcnn.fs.Folders;
 import org.sparkcnn.io.Json;
 
 /** Writes importer output in the ImageLayout: one Parquet file per RDD partition, class names beside. */
@@ -22,46 +23,54 @@ public final class DatasetWriter {
     }
 
     /** Refuses an existing output unless overwriting was asked for: nothing already saved is lost by accident. */
-    public static void checkOutput(SparkSession spark, String out, boolean overwrite) throws IOException {
+    public static void checkOutput(Configuration conf, String out, boolean overwrite) throws IOException {
         Path p = new Path(out);
-        FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-        if (fs.exists(p) && !overwrite) {
+        if (p.getFileSystem(conf).exists(p) && !overwrite) {
             throw new IllegalArgumentException("output " + out + " already exists (pass --overwrite to replace it)");
         }
     }
 
     /**
-     * Writes the rows (ImageLayout.schema(classes)) to {@code out}, one file per partition, and
-     * {@code out/_classes.json}; returns the rows written per split, read back from the output.
+     * Writes the rows (ImageLayout.schema(classes)) as the dataset {@code out}, one file per
+     * partition, with {@code out/_classes.json}; returns the rows written per split. The dataset is
+     * written beside {@code out} under a hidden name, checked complete (Spark's success marker, the
+     * classes file, every file readable), and only then put in place of an existing one, so a failed
+     * or interrupted import leaves the previous dataset exactly as it was.
      */
     public static Map<String, Long> write(SparkSession spark, JavaRDD<Row> rows, List<String> classes, String out,
                                           boolean overwrite) throws IOException {
-        checkOutput(spark, out, overwrite);
-        Path outPath = new Path(out);
-        FileSystem outFs = outPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
-        boolean existed = outFs.exists(outPath);
-        Dataset<Row> df = spark.createDataFrame(rows, ImageLayout.schema(classes));
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        checkOutput(conf, out, overwrite);
+        Path target = new Path(out);
+        FileSystem fs = target.getFileSystem(conf);
+        target = fs.makeQualified(target);
+        Path staged = Folders.staging(fs, target, "import");
+        Map<String, Long> perSplit;
         try {
-            df.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
+            spark.createDataFrame(rows, ImageLayout.schema(classes)).write().mode(SaveMode.ErrorIfExists)
                     .option("compression", ImageLayout.COMPRESSION)
                     .option("parquet.block.size", ImageLayout.ROW_GROUP_BYTES)
-                    .parquet(out);
+                    .parquet(staged.toString());
+            try (OutputStream o = fs.create(new Path(staged, ImageLayout.CLASSES_FILE), false)) {
+                String text = "{\"classes\": [" + classes.stream().map(Json::quote).collect(Collectors.joining(", "))
+                        + "]}\n";
+                o.write(text.getBytes(StandardCharsets.UTF_8));
+            }
+            if (!fs.exists(new Path(staged, "_SUCCESS"))) {
+                throw new IOException("the Spark job writing " + out + " ended without its success marker");
+            }
+            perSplit = new TreeMap<>();
+            for (Row r : spark.read().parquet(staged.toString()).groupBy(ImageLayout.SPLIT).count().collectAsList()) {
+                perSplit.put(r.isNullAt(0) ? "(none)" : r.getString(0), r.getLong(1));
+            }
+            Folders.replace(fs, staged, target);
         } catch (Exception e) { // Spark's SparkException is checked, thrown from Scala undeclared
-            if (!existed) { // only what this failed job created: a rerun then starts clean
-                outFs.delete(outPath, true);
+            try {
+                fs.delete(staged, true);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
             }
             throw e;
-        }
-        Path json = new Path(out, ImageLayout.CLASSES_FILE);
-        FileSystem fs = json.getFileSystem(spark.sparkContext().hadoopConfiguration());
-        try (OutputStream o = fs.create(json, true)) {
-            String text = "{\"classes\": [" + classes.stream().map(Json::quote).collect(Collectors.joining(", "))
-                    + "]}\n";
-            o.write(text.getBytes(StandardCharsets.UTF_8));
-        }
-        Map<String, Long> perSplit = new TreeMap<>();
-        for (Row r : spark.read().parquet(out).groupBy(ImageLayout.SPLIT).count().collectAsList()) {
-            perSplit.put(r.isNullAt(0) ? "(none)" : r.getString(0), r.getLong(1));
         }
         return perSplit;
     }

@@ -57,7 +57,7 @@ public final class FolderImporter {
 
     public static Map<String, Long> run(SparkSession spark, String input, String split, Convert convert, String out,
                                         int files, boolean overwrite) throws IOException {
-        DatasetWriter.checkOutput(spark, out, overwrite);
+        DatasetWriter.checkOutput(spark.sparkContext().hadoopConfiguration(), out, overwrite);
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Path root = new Path(input);
         FileSystem fs = root.getFileSystem(conf);

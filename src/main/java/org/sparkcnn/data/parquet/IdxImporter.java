@@ -38,7 +38,7 @@ public final class IdxImporter {
     public static Map<String, Long> run(SparkSession spark, String images, String labels, String split,
                                         List<String> classes, String out, int files, boolean overwrite)
             throws IOException {
-        DatasetWriter.checkOutput(spark, out, overwrite);
+        DatasetWriter.checkOutput(spark.sparkContext().hadoopConfiguration(), out, overwrite);
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         int[] imageDims = header(images, conf);
         int[] labelDims = header(labels, conf);

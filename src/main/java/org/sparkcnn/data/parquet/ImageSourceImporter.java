@@ -60,7 +60,7 @@ public final class ImageSourceImporter {
 
     public static Map<String, Long> run(SparkSession spark, String input, String split, String out, int files,
                                         boolean overwrite) throws IOException {
-        DatasetWriter.checkOutput(spark, out, overwrite);
+        DatasetWriter.checkOutput(spark.sparkContext().hadoopConfiguration(), out, overwrite);
         List<String> classes = classes(spark, input);
         Dataset<Row> df = labelled(spark, input, classes)
                 .withColumn(ImageLayout.ID, monotonically_increasing_id())

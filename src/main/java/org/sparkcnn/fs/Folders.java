@@ -1,0 +1,79 @@
+package org.sparkcnn.fs;
+
+import java.io.IOException;
+import java.util.UUID;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Replacing a folder without losing it: the replacement is written beside it under a hidden name,
+ * and only once complete takes its place. Also the plain local file system, for files people edit.
+ */
+public final class Folders {
+    private Folders() {
+    }
+
+    /**
+     * {@code fs} without Hadoop's checksummed local layer: that layer writes {@code .crc} side files
+     * and then refuses a file edited by hand ("Checksum error"), and on a checksum error it moves the
+     * file into a {@code bad_files} folder at the top of the disk.
+     */
+    public static FileSystem raw(FileSystem fs) {
+        return fs instanceof LocalFileSystem ? ((LocalFileSystem) fs).getRaw() : fs;
+    }
+
+    /**
+     * A new, not yet existing sibling of {@code target} to write its replacement in:
+     * {@code <parent>/.<name>.<purpose>-<random>}. Hidden, so Spark and Hadoop readers of the parent
+     * skip it. Leftovers of earlier attempts that crashed are removed first: one writer per target.
+     */
+    public static Path staging(FileSystem fs, Path target, String purpose) throws IOException {
+        Path parent = target.getParent();
+        if (parent == null) {
+            throw new IllegalArgumentException("cannot replace the root of a file system: " + target);
+        }
+        String prefix = "." + target.getName() + "." + purpose + "-";
+        if (fs.exists(parent)) {
+            for (FileStatus s : fs.listStatus(parent)) {
+                if (s.getPath().getName().startsWith(prefix)) {
+                    fs.delete(s.getPath(), true);
+                }
+            }
+        }
+        return new Path(parent, prefix + random());
+    }
+
+    /**
+     * Puts the complete folder {@code staged} in place of {@code target}: an existing target is
+     * moved aside to {@code aside} (rename would nest into it), {@code staged} renamed into place,
+     * and the old one deleted. If the rename fails the old one is put back, so {@code target} is
+     * always either the old or the new folder.
+     */
+    public static void replace(FileSystem fs, Path staged, Path target, Path aside) throws IOException {
+        boolean existed = fs.exists(target);
+        if (existed && !fs.rename(target, aside)) {
+            throw new IOException("cannot move " + target + " aside to " + aside + " to replace it");
+        }
+        if (!fs.rename(staged, target)) {
+            if (existed && !fs.rename(aside, target)) {
+                throw new IOException("cannot rename " + staged + " to " + target + ", nor put the old one back from "
+                        + aside);
+            }
+            throw new IOException("cannot rename " + staged + " to " + target);
+        }
+        if (existed) {
+            fs.delete(aside, true);
+        }
+    }
+
+    /** {@link #replace} with the old folder moved aside to a hidden sibling. */
+    public static void replace(FileSystem fs, Path staged, Path target) throws IOException {
+        replace(fs, staged, target, new Path(target.getParent(), "." + target.getName() + ".old-" + random()));
+    }
+
+    public static String random() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+}
