@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class JobScriptsTest {
     private static final Path ROOT = Path.of("").toAbsolutePath();
+    private static final String CONF = ROOT.resolve("conf/train.properties").toString();
     /** What no console line of a job may contain: Spark log lines and stack traces. */
     private static final Pattern NOISE = Pattern.compile("\\b(ERROR|WARN|INFO)\\b|^\\s+at |Exception|^Caused by");
     @TempDir
@@ -62,14 +63,14 @@ class JobScriptsTest {
     }
 
     /**
-     * Runs {@code bash script args} from the project folder without SPARK_LOCAL_IP; with
+     * Runs {@code bash script args} in the test's folder (logs/ goes there) without SPARK_LOCAL_IP; with
      * {@code watch} non-null, polls the process's listening TCP sockets while it runs.
      */
     static Run script(Set<String> watch, String script, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("bash", script));
+        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve(script).toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "out", ".txt"), err = Files.createTempFile(dir, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectOutput(out.toFile())
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile())
                 .redirectError(err.toFile());
         pb.environment().remove("SPARK_LOCAL_IP");
         pb.environment().put("JAVA_OPTS", "-Xmx1g");
@@ -133,7 +134,7 @@ class JobScriptsTest {
     void aDefaultTrainingRunPrintsItsOwnLinesOnlyAndListensOnLoopbackOnly() throws IOException, InterruptedException {
         Set<String> watch = new HashSet<>();
         Path run = dir.resolve("runs/default");
-        Run r = script(watch, "jobs/train.sh", "--config", "conf/train.properties", "--set", "train=" + train, "--set",
+        Run r = script(watch, "jobs/train.sh", "--config", CONF, "--set", "train=" + train, "--set",
                 "validation=" + test, "--set", "epochs=1", "--set", "batchSize=16", "--set", "output=" + run);
         assertEquals(0, r.code, r.toString());
         assertEquals(List.of(), r.err, r.toString());
@@ -155,7 +156,7 @@ class JobScriptsTest {
     void aFailingTrainingRunPrintsOneErrorLineNamingTheFile() throws IOException, InterruptedException {
         Path notParquet = Files.createDirectories(dir.resolve("not-parquet"));
         Files.writeString(notParquet.resolve("part-0.parquet"), "these are not the images\n");
-        Run r = script(null, "jobs/train.sh", "--config", "conf/train.properties", "--set", "train=" + notParquet,
+        Run r = script(null, "jobs/train.sh", "--config", CONF, "--set", "train=" + notParquet,
                 "--set", "validation=", "--set", "output=" + dir.resolve("runs/failing"));
         assertEquals(1, r.code, r.toString());
         assertEquals(1, r.err.size(), r.toString());

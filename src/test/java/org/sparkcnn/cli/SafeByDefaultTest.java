@@ -115,7 +115,7 @@ class SafeByDefaultTest {
         assertTrue(Files.exists(run.resolve("checkpoints/epoch-0002/_MANIFEST.json")));
         assertEquals(2, Files.readAllLines(run.resolve("metrics.jsonl")).size());
         try (var s = Files.list(run.getParent())) {
-            assertEquals(List.of("corrupt"), s.map(p -> p.getFileName().toString()).sorted().toList(),
+            assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".corrupt")).toList(),
                     "the replacement's staging folder was left behind");
         }
         JobRuns.Result again = JobRuns.train(trainArgs(run.toString(), "epochs=2", "--resume=auto"));
