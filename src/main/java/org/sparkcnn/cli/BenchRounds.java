@@ -29,8 +29,9 @@ public final class BenchRounds {
                 System.out.print(USAGE);
                 return;
             }
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("bad argument '" + args[i] + "'\n" + USAGE);
+            if (!(o.containsKey(args[i]) || args[i].equals("--train")) || i + 1 >= args.length) {
+                System.err.print("error: bad argument '" + args[i] + "'\n" + USAGE);
+                System.exit(2);
             }
             o.put(args[i], args[++i]);
         }

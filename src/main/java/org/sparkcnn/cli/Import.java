@@ -26,9 +26,10 @@ public final class Import {
             "  idx            --images FILE --labels FILE --out DIR [--split NAME] [--classes a,b,...]",
             "                 one IDX pair, gzipped or not (split default: test for t10k-* files, else train;",
             "                 classes default: 0, 1, ... up to the largest label)",
-            "  folder         --input DIR --out DIR [--split NAME] [--channels 1|3] [--resize HxW]",
+            "  folder         --input DIR --out DIR [--split NAME] [--channels 1|3] [--resize HxW] [--strict]",
             "                 one sub-folder per class (PNG, JPEG, GIF, BMP via ImageIO); images keep their size",
-            "                 and channels unless --channels/--resize say otherwise (resize is bilinear)",
+            "                 and channels unless --channels/--resize say otherwise (resize is bilinear); a class",
+            "                 folder without images is a warning, with --strict an error",
             "  image-source   --input DIR --out DIR [--split NAME]",
             "                 the same folder read by Spark's own image data source",
             "options for every command:",
@@ -55,7 +56,7 @@ public final class Import {
         Map<String, String> o = new LinkedHashMap<>();
         for (int i = 1; i < a.length; i++) {
             String f = a[i];
-            if (f.equals("--overwrite") || f.equals("--verbose")) {
+            if (f.equals("--overwrite") || f.equals("--verbose") || f.equals("--strict") && allowed.contains(f)) {
                 o.put(f, "true");
             } else if (allowed.contains(f)) {
                 if (i + 1 >= a.length) {
@@ -97,7 +98,9 @@ public final class Import {
         switch (cmd) {
             case "fashion-mnist": allowed.addAll(List.of("--dir", "--out")); break;
             case "idx": allowed.addAll(List.of("--images", "--labels", "--out", "--split", "--classes")); break;
-            case "folder": allowed.addAll(List.of("--input", "--out", "--split", "--channels", "--resize")); break;
+            case "folder":
+                allowed.addAll(List.of("--input", "--out", "--split", "--channels", "--resize", "--strict"));
+                break;
             case "image-source": allowed.addAll(List.of("--input", "--out", "--split")); break;
             default: throw new IllegalArgumentException("unknown command '" + cmd
                     + "': expected fashion-mnist, idx, folder or image-source (see --help)");
@@ -140,7 +143,7 @@ public final class Import {
                 }
                 case "folder":
                     report(out, FolderImporter.run(spark, need(o, "--input", cmd), o.getOrDefault("--split", "train"),
-                            convert, out, files, overwrite));
+                            convert, out, files, overwrite, o.containsKey("--strict")));
                     break;
                 default:
                     report(out, ImageSourceImporter.run(spark, need(o, "--input", cmd),

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Reads IDX files (the MNIST / Fashion-MNIST format), gzipped or not: big-endian magic
@@ -27,6 +28,11 @@ public final class IdxReader {
         }
     }
 
+    /** Receives an IDX file's data bytes in order, one buffer at a time. */
+    public interface DataSink {
+        void accept(byte[] buffer, int length);
+    }
+
     private IdxReader() {
     }
 
@@ -35,19 +41,49 @@ public final class IdxReader {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "IDX file not found");
         }
+        String name = file.toString();
         try (InputStream raw = Files.newInputStream(file)) {
             DataInputStream d = open(raw);
-            int[] dims = header(d, file.toString());
-            long itemSize = itemSize(dims);
+            int[] dims = header(d, name);
+            dataBytes(name, dims); // a lying header's sizes do not overflow below
             int items = limit < 0 ? dims[0] : Math.min(limit, dims[0]);
-            long bytes = items * itemSize;
+            long bytes = items * itemSize(dims);
             if (bytes > Integer.MAX_VALUE - 8) {
-                throw new IOException(file + ": " + items + " items of " + itemSize + " bytes do not fit in memory");
+                throw new IOException(name + ": " + items + " items of " + itemSize(dims) + " bytes do not fit in memory");
             }
             byte[] data = new byte[(int) bytes];
-            readItems(d, data, file.toString(), dims);
+            readItems(d, data, name, dims);
             dims[0] = items;
             return new Idx(dims, data);
+        } catch (EOFException | ZipException e) {
+            throw corruptGzip(name, e);
+        }
+    }
+
+    /**
+     * Reads the whole file through (gzipped or not) and checks that its data are exactly
+     * dims[0] × itemSize bytes, so that a truncated or padded file fails here, naming itself, and
+     * not in the middle of a job. The data go to {@code sink} (null: nowhere) 64 KiB at a time;
+     * nothing else is kept. Returns the dimensions.
+     */
+    public static int[] check(InputStream raw, String name, DataSink sink) throws IOException {
+        try {
+            DataInputStream d = open(raw);
+            int[] dims = header(d, name);
+            long expected = dataBytes(name, dims);
+            byte[] buffer = new byte[1 << 16];
+            long held = 0;
+            for (int n; (n = d.read(buffer)) > 0; held += n) { // a longer file's extra bytes reach the sink too
+                if (sink != null) {
+                    sink.accept(buffer, n);
+                }
+            }
+            if (held != expected) {
+                throw lengthMismatch(name, dims, held);
+            }
+            return dims;
+        } catch (EOFException | ZipException e) {
+            throw corruptGzip(name, e);
         }
     }
 
@@ -99,13 +135,47 @@ public final class IdxReader {
         return size;
     }
 
-    /** Fills {@code into} from the stream, or says which file ends early. */
-    public static void readItems(DataInputStream d, byte[] into, String name, int[] dims) throws IOException {
+    /**
+     * dims[0] × itemSize, or an error naming the file when a lying header's product overflows;
+     * once this passed, {@link #itemSize} and its products with up to dims[0] items are exact.
+     */
+    private static long dataBytes(String name, int[] dims) throws IOException {
         try {
-            d.readFully(into);
-        } catch (EOFException e) {
-            throw new IOException(name + ": truncated: the header announces " + dims[0] + " items of "
-                    + itemSize(dims) + " bytes but the data ends early");
+            long size = 1;
+            for (int i = 1; i < dims.length; i++) {
+                size = Math.multiplyExact(size, dims[i]);
+            }
+            return Math.multiplyExact(size, dims[0]);
+        } catch (ArithmeticException e) {
+            throw new IOException(name + ": the IDX header announces " + java.util.Arrays.toString(dims)
+                    + ": more than 2^63 bytes");
         }
+    }
+
+    /** Fills {@code into} from the stream, or says which file ends early and how much it holds. */
+    public static void readItems(DataInputStream d, byte[] into, String name, int[] dims) throws IOException {
+        int n = d.readNBytes(into, 0, into.length);
+        if (n < into.length) {
+            throw lengthMismatch(name, dims, n);
+        }
+    }
+
+    /** The data after the header are {@code held} bytes, not what the header announces. */
+    private static IOException lengthMismatch(String name, int[] dims, long held) {
+        long itemSize = itemSize(dims), expected = dims[0] * itemSize;
+        String announced = "the header announces " + dims[0] + " items of " + itemSize
+                + (itemSize == 1 ? " byte (" : " bytes (") + expected
+                + " bytes) but the file holds " + held + " bytes after the header";
+        return new IOException(name + ": " + (held < expected ? "truncated: " + announced
+                : announced + ": " + (held - expected) + " extra bytes"));
+    }
+
+    /**
+     * GZIPInputStream's errors: EOFException ("Unexpected end of ZLIB input stream", or no message
+     * for a cut header or trailer) and ZipException (bad data, CRC). Plain files never raise either
+     * here: their header reads catch EOF, and data reads return -1.
+     */
+    private static IOException corruptGzip(String name, IOException e) {
+        return new IOException(name + ": truncated or corrupt gzip data (" + InputException.reason(e) + ")", e);
     }
 }

@@ -10,10 +10,14 @@ import java.io.InputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -23,16 +27,20 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.sparkcnn.data.InputException;
 
 /**
  * A folder with one sub-folder per class (PNG, JPEG, GIF, BMP, decoded by the JDK's ImageIO) to the
  * ImageLayout, as a Spark job: the driver lists file names only; tasks read and decode the files.
  * Classes are the sub-folder names in sorted order. Images keep their own size and channels
  * (grey 1, colour 3, with alpha 4) unless {@code channels} (1 or 3) or a fixed size is asked for;
- * a file ImageIO cannot decode fails the job with its path.
+ * a file ImageIO cannot decode fails the job with its path. A class folder without images is kept
+ * as a class (indices follow the sorted names, as Keras' image_dataset_from_directory does) with a
+ * warning, or refused when {@code strict}.
  */
 public final class FolderImporter {
     static final List<String> EXTENSIONS = List.of("png", "jpg", "jpeg", "gif", "bmp");
+    static final String FORMATS = "PNG, JPEG, GIF, BMP";
 
     /** What to do to every image: 0 channels = keep, height/width 0 = keep. */
     public static final class Convert implements Serializable {
@@ -56,7 +64,7 @@ public final class FolderImporter {
     }
 
     public static Map<String, Long> run(SparkSession spark, String input, String split, Convert convert, String out,
-                                        int files, boolean overwrite) throws IOException {
+                                        int files, boolean overwrite, boolean strict) throws IOException {
         DatasetWriter.checkOutput(spark.sparkContext().hadoopConfiguration(), out, overwrite);
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Path root = new Path(input);
@@ -66,6 +74,7 @@ public final class FolderImporter {
         }
         List<String> classes = new ArrayList<>();
         List<Row> items = new ArrayList<>(); // (path, label, id): names only, the pixels stay in the files
+        List<Integer> empty = new ArrayList<>();
         FileStatus[] dirs = fs.listStatus(root, p -> !p.getName().startsWith(".") && !p.getName().startsWith("_"));
         Arrays.sort(dirs);
         for (FileStatus d : dirs) {
@@ -76,16 +85,21 @@ public final class FolderImporter {
             classes.add(d.getPath().getName());
             FileStatus[] imgs = fs.listStatus(d.getPath());
             Arrays.sort(imgs);
+            int before = items.size();
             for (FileStatus f : imgs) {
                 if (f.isFile() && isImage(f.getPath().getName())) {
                     items.add(RowFactory.create(f.getPath().toString(), label, (long) items.size()));
                 }
+            }
+            if (items.size() == before) {
+                empty.add(label);
             }
         }
         if (classes.isEmpty()) {
             throw new IllegalArgumentException(input + " has no class sub-folders (expected " + input
                     + "/<class>/<image>.png|jpg|gif|bmp)");
         }
+        emptyClasses(root, classes, empty, strict);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int parts = Math.max(1, Math.min(files, Math.max(1, items.size())));
         JavaRDD<Row> rows = jsc.parallelize(items, parts).mapPartitions(it -> {
@@ -107,6 +121,57 @@ public final class FolderImporter {
         return DatasetWriter.write(spark, rows, classes, out, overwrite);
     }
 
+    /** Warns on stderr about each class without images; with {@code strict} refuses them instead. */
+    static void emptyClasses(Path root, List<String> classes, List<Integer> empty, boolean strict) {
+        List<String> problems = new ArrayList<>();
+        for (int label : empty) {
+            problems.add("class folder " + new Path(root, classes.get(label)) + " has no images (" + FORMATS + ")");
+        }
+        if (strict && !problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems) + ", and --strict refuses empty classes");
+        }
+        for (int i = 0; i < empty.size(); i++) {
+            int label = empty.get(i);
+            System.err.println("warning: " + problems.get(i) + ": class " + label + " '" + classes.get(label)
+                    + "' will have no examples");
+        }
+    }
+
+    /**
+     * The file decoded by the first ImageIO reader that recognises it (what ImageIO.read does), or an
+     * InputException naming the file and what is wrong with it: ImageIO.read would return null for an
+     * unknown format, and its own errors ("Error reading PNG image data") name neither.
+     */
+    static BufferedImage read(String file, Configuration conf) {
+        byte[] bytes;
+        Path p = new Path(file);
+        try (InputStream in = p.getFileSystem(conf).open(p)) {
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new InputException("cannot read image " + file + ": " + InputException.reason(e), e);
+        }
+        if (bytes.length == 0) {
+            throw new InputException("cannot decode image " + file + ": the file is empty");
+        }
+        ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            throw new InputException("cannot decode image " + file + ": not in a format ImageIO reads (" + FORMATS
+                    + "): no reader recognises its first bytes");
+        }
+        ImageReader reader = readers.next();
+        try {
+            reader.setInput(in, true, true);
+            return reader.read(0);
+        } catch (IOException | RuntimeException e) { // decoders throw runtime exceptions on garbage too
+            throw new InputException("cannot decode image " + file + ": truncated or corrupt "
+                    + reader.getOriginatingProvider().getFormatNames()[0].toUpperCase(Locale.ROOT) + " data ("
+                    + InputException.reason(e) + ")", e);
+        } finally {
+            reader.dispose();
+        }
+    }
+
     static boolean isImage(String name) {
         int dot = name.lastIndexOf('.');
         return dot > 0 && !name.startsWith(".") && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
@@ -114,20 +179,7 @@ public final class FolderImporter {
 
     /** The file as Spark's image struct (origin, height, width, nChannels, mode, data). */
     static Row decode(String file, Configuration conf, Convert convert) {
-        BufferedImage img;
-        try {
-            Path p = new Path(file);
-            byte[] bytes;
-            try (InputStream in = p.getFileSystem(conf).open(p)) {
-                bytes = in.readAllBytes();
-            }
-            img = ImageIO.read(new ByteArrayInputStream(bytes));
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read image " + file + ": " + e.getMessage(), e);
-        }
-        if (img == null) {
-            throw new IllegalStateException("not a decodable PNG, JPEG, GIF or BMP image: " + file);
-        }
+        BufferedImage img = read(file, conf);
         int channels = convert.channels != 0 ? convert.channels
                 : img.getColorModel().getNumColorComponents() == 1 && !img.getColorModel().hasAlpha() ? 1
                 : img.getColorModel().hasAlpha() ? 4 : 3;

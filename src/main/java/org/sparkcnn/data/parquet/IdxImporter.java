@@ -2,6 +2,7 @@ package org.sparkcnn.data.parquet;
 
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.NoSuchElementException;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -17,6 +19,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.sparkcnn.data.IdxReader;
+import org.sparkcnn.data.InputException;
 
 /**
  * IDX image and label files (MNIST, Fashion-MNIST; gzipped or not, on any Hadoop file system) to the
@@ -40,8 +43,14 @@ public final class IdxImporter {
             throws IOException {
         DatasetWriter.checkOutput(spark.sparkContext().hadoopConfiguration(), out, overwrite);
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        int[] imageDims = header(images, conf);
-        int[] labelDims = header(labels, conf);
+        // both files read through once here, so a truncated or padded one fails before the job
+        int[] imageDims = checked(images, conf, null);
+        int[] maxLabel = {0};
+        int[] labelDims = checked(labels, conf, (buffer, length) -> {
+            for (int i = 0; i < length; i++) {
+                maxLabel[0] = Math.max(maxLabel[0], buffer[i] & 0xff);
+            }
+        });
         if (imageDims.length != 3) {
             throw new IOException(images + ": expected images of rank 3 [N, H, W], got rank " + imageDims.length);
         }
@@ -52,7 +61,7 @@ public final class IdxImporter {
             throw new IOException(images + " holds " + imageDims[0] + " images but " + labels + " holds "
                     + labelDims[0] + " labels");
         }
-        List<String> names = classes != null ? classes : numbered(maxLabel(labels, labelDims, conf) + 1);
+        List<String> names = classes != null ? classes : numbered(maxLabel[0] + 1);
         int n = imageDims[0], h = imageDims[1], w = imageDims[2];
         int parts = Math.max(1, Math.min(files, Math.max(1, n)));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -65,27 +74,15 @@ public final class IdxImporter {
         return DatasetWriter.write(spark, rows, names, out, overwrite);
     }
 
-    private static int[] header(String file, Configuration conf) throws IOException {
+    /** The file's dimensions, after {@link IdxReader#check} found its data as long as they say. */
+    private static int[] checked(String file, Configuration conf, IdxReader.DataSink sink) throws IOException {
         Path p = new Path(file);
-        if (!p.getFileSystem(conf).exists(p)) {
+        FileSystem fs = p.getFileSystem(conf);
+        if (!fs.exists(p)) {
             throw new java.io.FileNotFoundException("IDX file not found: " + file);
         }
-        try (DataInputStream d = IdxReader.open(p.getFileSystem(conf).open(p))) {
-            return IdxReader.header(d, file);
-        }
-    }
-
-    private static int maxLabel(String file, int[] dims, Configuration conf) throws IOException {
-        Path p = new Path(file);
-        try (DataInputStream d = IdxReader.open(p.getFileSystem(conf).open(p))) {
-            IdxReader.header(d, file);
-            byte[] all = new byte[dims[0]];
-            IdxReader.readItems(d, all, file, dims);
-            int max = 0;
-            for (byte b : all) {
-                max = Math.max(max, b & 0xff);
-            }
-            return max;
+        try (InputStream in = fs.open(p)) {
+            return IdxReader.check(in, file, sink);
         }
     }
 
@@ -99,7 +96,7 @@ public final class IdxImporter {
 
     /** The rows of items [start, end), read lazily from both files. */
     private static final class Items implements Iterator<Row> {
-        private final String images, split;
+        private final String images, labels, split;
         private final int h, w;
         private final DataInputStream img, lab;
         private long next;
@@ -107,6 +104,7 @@ public final class IdxImporter {
 
         Items(String images, String labels, String split, int h, int w, long start, long end) throws IOException {
             this.images = images;
+            this.labels = labels;
             this.split = split;
             this.h = h;
             this.w = w;
@@ -121,7 +119,13 @@ public final class IdxImporter {
             Path p = new Path(file);
             DataInputStream d = IdxReader.open(p.getFileSystem(conf).open(p));
             IdxReader.header(d, file);
-            d.skipNBytes(skip);
+            try {
+                d.skipNBytes(skip);
+            } catch (java.io.EOFException e) {
+                d.close();
+                throw new InputException(file + ": ends before byte " + skip + " of its data (changed since the"
+                        + " driver checked it?)", e);
+            }
             return d;
         }
 
@@ -139,17 +143,27 @@ public final class IdxImporter {
             if (next >= end) {
                 throw new NoSuchElementException();
             }
+            byte[] px = new byte[h * w];
+            int label;
             try {
-                byte[] px = new byte[h * w];
                 img.readFully(px);
-                int label = lab.readUnsignedByte();
-                long id = next++;
-                Row image = RowFactory.create(images + "#" + id, h, w, 1, 0, px);
-                return RowFactory.create(image, label, id, split);
             } catch (IOException e) {
-                close();
-                throw new IllegalStateException(images + ": item " + next + ": " + e.getMessage(), e);
+                throw failed(images, e);
             }
+            try {
+                label = lab.readUnsignedByte();
+            } catch (IOException e) {
+                throw failed(labels, e);
+            }
+            long id = next++;
+            Row image = RowFactory.create(images + "#" + id, h, w, 1, 0, px);
+            return RowFactory.create(image, label, id, split);
+        }
+
+        /** Only a file changed since the driver checked it gets here (or a failing file system). */
+        private InputException failed(String file, IOException e) {
+            close();
+            return new InputException(file + ": item " + next + ": " + InputException.reason(e), e);
         }
 
         private void close() {

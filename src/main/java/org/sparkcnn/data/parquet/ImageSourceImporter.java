@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
@@ -19,9 +20,13 @@ import org.apache.spark.sql.types.DataTypes;
  * Spark's own image data source ({@code spark.read.format("image")}) over a folder of class
  * sub-folders. Its {@code image} struct is already ours, so only the label (the index of the parent
  * folder's name among the sorted class names), id and split are added. Files Spark cannot decode
- * stay as its "invalid image" rows (no size, empty data), which the reader reports as undecodable.
+ * stay as its "invalid image" rows (no size, empty data), which the reader reports as bad records:
+ * Spark 4.1's decoder catches every error, so the job never fails on them, and the import names
+ * them in a warning instead.
  */
 public final class ImageSourceImporter {
+    private static final int SHOWN = 5;
+
     private ImageSourceImporter() {
     }
 
@@ -67,6 +72,20 @@ public final class ImageSourceImporter {
                 .withColumn(ImageLayout.SPLIT, lit(split))
                 .select(ImageLayout.IMAGE, ImageLayout.LABEL, ImageLayout.ID, ImageLayout.SPLIT)
                 .coalesce(Math.max(1, files));
-        return DatasetWriter.write(spark, df.javaRDD(), classes, out, overwrite);
+        Map<String, Long> written = DatasetWriter.write(spark, df.javaRDD(), classes, out, overwrite);
+        warnInvalid(spark, out);
+        return written;
+    }
+
+    /** Names on stderr (the first few of) the files written as Spark's invalid-image rows (height -1). */
+    static void warnInvalid(SparkSession spark, String out) {
+        Dataset<Row> invalid = spark.read().parquet(out).filter(col("image.height").equalTo(-1)).select("image.origin");
+        long n = invalid.count();
+        if (n > 0) {
+            List<String> first = invalid.limit(SHOWN).as(Encoders.STRING()).collectAsList();
+            System.err.println("warning: Spark's image source could not decode " + n + (n == 1 ? " file" : " files")
+                    + ", written as invalid rows that the reader reports as bad records: " + String.join(", ", first)
+                    + (n > SHOWN ? ", ..." : ""));
+        }
     }
 }

@@ -193,7 +193,7 @@ class ParquetImportTest {
         Files.writeString(in.resolve("coats/notes.txt"), "not an image, ignored");
         String out = tmp.resolve("out").toString();
         Map<String, Long> n = FolderImporter.run(spark, in.toString(), "train", new FolderImporter.Convert(0, 0, 0),
-                out, 2, false);
+                out, 2, false, false);
         assertEquals(Map.of("train", 3L), n);
         Dataset<Row> df = spark.read().parquet(out);
         assertEquals(List.of("boots", "coats"), ImageLayout.classes(df.schema()));
@@ -213,7 +213,7 @@ class ParquetImportTest {
 
         // fixed size and grey on request
         String out2 = tmp.resolve("out2").toString();
-        FolderImporter.run(spark, in.toString(), "train", new FolderImporter.Convert(1, 4, 4), out2, 1, false);
+        FolderImporter.run(spark, in.toString(), "train", new FolderImporter.Convert(1, 4, 4), out2, 1, false, false);
         for (Row row : spark.read().parquet(out2).collectAsList()) {
             Row img = row.getStruct(0);
             assertEquals(List.of(4, 4, 1, 0, 16), List.of(img.getInt(1), img.getInt(2), img.getInt(3), img.getInt(4),
@@ -223,7 +223,7 @@ class ParquetImportTest {
         // an undecodable file fails the job with its path
         Files.write(in.resolve("coats/broken.png"), new byte[] {1, 2, 3, 4});
         Exception e = assertThrows(Exception.class, () -> FolderImporter.run(spark, in.toString(), "train",
-                new FolderImporter.Convert(0, 0, 0), tmp.resolve("out3").toString(), 1, false));
+                new FolderImporter.Convert(0, 0, 0), tmp.resolve("out3").toString(), 1, false, false));
         assertTrue(String.valueOf(e.getMessage()).contains("broken.png"), e.getMessage());
     }
 

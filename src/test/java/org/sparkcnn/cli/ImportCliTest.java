@@ -1,0 +1,209 @@
+package org.sparkcnn.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparkcnn.data.IdxFiles;
+
+/**
+ * jobs/import.sh's main on bad input, through Import.run as the script runs it (each run starts and
+ * stops its own local[1] session): the error names the file at fault, and a file found bad on the
+ * driver leaves no output behind.
+ */
+class ImportCliTest {
+    @TempDir
+    Path dir;
+
+    private static final int N = 6, H = 4, W = 4;
+    private static String uiBefore;
+
+    /** Import's own sessions read spark.* system properties: no web UI, so no port is opened. */
+    @BeforeAll
+    static void noUi() {
+        uiBefore = System.setProperty("spark.ui.enabled", "false");
+    }
+
+    @AfterAll
+    static void restoreUi() {
+        if (uiBefore == null) {
+            System.clearProperty("spark.ui.enabled");
+        } else {
+            System.setProperty("spark.ui.enabled", uiBefore);
+        }
+    }
+
+    private String out() {
+        return dir.resolve("out").toString();
+    }
+
+    /** A good images file and a labels file holding {@code bytes} (gzipped when the name ends in .gz). */
+    private IOException idxFails(String labelsName, byte[] labelsFile) throws IOException {
+        Path images = IdxFiles.write(dir.resolve("images"), new byte[N * H * W], N, H, W);
+        Path labels = Files.write(dir.resolve(labelsName), labelsFile);
+        IOException e = assertThrows(IOException.class, () -> Import.run(new String[] {"idx", "--images",
+            images.toString(), "--labels", labels.toString(), "--out", out(), "--master", "local[1]"}));
+        assertTrue(e.getMessage().startsWith(labels + ": "), e.getMessage());
+        assertFalse(Files.exists(Path.of(out())), "no job may have written " + out());
+        return e;
+    }
+
+    /** A labels file whose header announces {@code announced} items and whose data hold {@code held} bytes. */
+    private static byte[] labels(int announced, int held) throws IOException {
+        return IdxFiles.bytes(new int[] {announced}, new byte[held]);
+    }
+
+    private static byte[] gzip(byte[] bytes) throws IOException {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(bos)) {
+            z.write(bytes);
+        }
+        return bos.toByteArray();
+    }
+
+    @Test
+    void aTruncatedPlainIdxFileIsNamedWithItsCounts() throws IOException {
+        byte[] whole = labels(N, N);
+        IOException e = idxFails("labels", Arrays.copyOf(whole, whole.length - 2));
+        assertEquals(dir.resolve("labels") + ": truncated: the header announces 6 items of 1 byte (6 bytes) but the"
+                + " file holds 4 bytes after the header", e.getMessage());
+    }
+
+    @Test
+    void aGzippedIdxFileWithTooFewItemsIsNamedWithItsCounts() throws IOException {
+        IOException e = idxFails("labels.gz", gzip(labels(N, N - 1)));
+        assertTrue(e.getMessage().contains("truncated: the header announces 6 items of 1 byte (6 bytes) but the file"
+                + " holds 5 bytes after the header"), e.getMessage());
+    }
+
+    @Test
+    void aCutGzipStreamIsNamedAsTruncatedGzipData() throws IOException {
+        byte[] gz = gzip(labels(N, N));
+        IOException e = idxFails("labels.gz", Arrays.copyOf(gz, gz.length - 6));
+        assertTrue(e.getMessage().contains("truncated or corrupt gzip data ("), e.getMessage());
+        assertFalse(e.getMessage().contains("null"), e.getMessage());
+    }
+
+    @Test
+    void anIdxFileLongerThanItsHeaderSaysIsNamedWithTheExtraBytes() throws IOException {
+        IOException e = idxFails("labels", labels(N, N + 3));
+        assertTrue(e.getMessage().endsWith("the header announces 6 items of 1 byte (6 bytes) but the file holds 9"
+                + " bytes after the header: 3 extra bytes"), e.getMessage());
+    }
+
+    @Test
+    void aLyingHeaderIsNamedWithItsCounts() throws IOException {
+        byte[] lying = IdxFiles.bytes(new int[] {60000, H, W}, new byte[N * H * W]);
+        Path images = Files.write(dir.resolve("images.gz"), gzip(lying));
+        Path labels = IdxFiles.write(dir.resolve("labels"), new byte[N], N);
+        IOException e = assertThrows(IOException.class, () -> Import.run(new String[] {"idx", "--images",
+            images.toString(), "--labels", labels.toString(), "--out", out(), "--master", "local[1]"}));
+        assertEquals(images + ": truncated: the header announces 60000 items of 16 bytes (960000 bytes) but the file"
+                + " holds 96 bytes after the header", e.getMessage());
+        assertFalse(Files.exists(Path.of(out())));
+    }
+
+    /** Class folders ant/ and bee/ of 28×28 grey PNGs, and an empty cat/. */
+    private Path classFolders() throws IOException {
+        Path in = dir.resolve("in");
+        BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+        Random r = new Random(1);
+        for (int y = 0; y < 28; y++) {
+            for (int x = 0; x < 28; x++) {
+                img.getRaster().setSample(x, y, 0, r.nextInt(256));
+            }
+        }
+        for (String c : new String[] {"ant", "bee"}) {
+            Files.createDirectories(in.resolve(c));
+            for (int i = 0; i < 2; i++) {
+                assertTrue(ImageIO.write(img, "png", in.resolve(c + "/" + i + ".png").toFile()));
+            }
+        }
+        Files.createDirectories(in.resolve("cat"));
+        Files.writeString(in.resolve("cat/notes.txt"), "not an image");
+        return in;
+    }
+
+    /** Truncates bee/0.png to half its bytes; returns it. */
+    private static Path truncatePng(Path in) throws IOException {
+        Path png = in.resolve("bee/0.png");
+        byte[] bytes = Files.readAllBytes(png);
+        Files.write(png, Arrays.copyOf(bytes, bytes.length / 2));
+        return png;
+    }
+
+    /** Runs Import with these arguments and returns what it wrote to System.err. */
+    private static String stderrOf(String... args) throws IOException {
+        PrintStream old = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            Import.run(args);
+        } finally {
+            System.setErr(old);
+        }
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aTruncatedPngIsNamed() throws IOException {
+        Path in = classFolders();
+        Path png = truncatePng(in);
+        Exception e = assertThrows(Exception.class, () -> Import.run(new String[] {"folder", "--input", in.toString(),
+            "--out", out(), "--master", "local[1]", "--files", "1"}));
+        String line = CliSpark.rootMessage(e);
+        assertTrue(line.startsWith("cannot decode image ") && line.endsWith(png
+                + ": truncated or corrupt PNG data (Unexpected end of ZLIB input stream)"), line);
+    }
+
+    /** Spark's image source keeps what it cannot decode as invalid rows; the import names those files. */
+    @Test
+    void sparksImageSourceNamesTheFilesItCouldNotDecode() throws IOException {
+        Path in = classFolders();
+        Path png = truncatePng(in);
+        String warnings = stderrOf("image-source", "--input", in.toString(), "--out", out(), "--master", "local[1]");
+        assertTrue(warnings.contains("warning: Spark's image source could not decode 2 files, written as invalid rows"
+                + " that the reader reports as bad records: "), warnings);
+        assertTrue(warnings.contains(png.toUri().getPath()) && warnings.contains("cat/notes.txt"), warnings);
+    }
+
+    @Test
+    void anEmptyClassFolderWarnsAndIsKeptUnlessStrict() throws IOException {
+        Path in = classFolders();
+        String warnings = stderrOf("folder", "--input", in.toString(), "--out", out(), "--master", "local[1]");
+        assertTrue(warnings.contains("warning: class folder " + in.resolve("cat") + " has no images (PNG, JPEG, GIF,"
+                + " BMP): class 2 'cat' will have no examples"), warnings);
+        String classes = Files.readString(Path.of(out(), org.sparkcnn.data.parquet.ImageLayout.CLASSES_FILE));
+        assertTrue(classes.contains("\"ant\"") && classes.contains("\"bee\"") && classes.contains("\"cat\""), classes);
+
+        String strictOut = dir.resolve("strict").toString();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {
+            "folder", "--input", in.toString(), "--out", strictOut, "--strict", "--master", "local[1]"}));
+        assertEquals("class folder " + in.resolve("cat") + " has no images (PNG, JPEG, GIF, BMP), and --strict"
+                + " refuses empty classes", e.getMessage());
+        assertFalse(Files.exists(Path.of(strictOut)));
+    }
+
+    @Test
+    void strictIsAnOptionOfFolderOnly() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {
+            "idx", "--strict", "--out", out()}));
+        assertTrue(e.getMessage().contains("unknown option '--strict' for idx"), e.getMessage());
+        assertTrue(Import.USAGE.contains("[--strict]"), Import.USAGE);
+    }
+}
