@@ -5,7 +5,9 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
@@ -109,27 +111,39 @@ final class CliSpark {
     /**
      * One line for a failure, however deeply Spark wrapped it: the message of the outermost of the
      * project's own exceptions in the cause chain (they name the file, row, epoch or partition at
-     * fault), else that of the innermost cause that has one, else the innermost cause's type.
+     * fault); else of the outermost exception that is not Spark's or Scala's wrapping (Spark's
+     * stage failure repeats the task's whole stack trace); else of the innermost cause, or its type.
      */
     static String rootMessage(Throwable e) {
-        String innermost = null;
-        Throwable last = e;
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        List<Throwable> chain = new ArrayList<>();
+        for (Throwable t = e; t != null && !chain.contains(t); t = t.getCause()) {
+            chain.add(t);
+        }
+        for (Throwable t : chain) {
             if (t instanceof FileSystemException f) { // its message is the bare path
                 return fileProblem(f) + ": " + f.getFile() + (f.getReason() == null ? "" : " (" + f.getReason() + ")");
             }
             if (t.getClass().getName().startsWith("org.sparkcnn.") && t.getMessage() != null) {
                 return oneLine(t.getMessage());
             }
-            if (t.getMessage() != null) {
-                innermost = t.getMessage();
+        }
+        for (Throwable t : chain) {
+            String type = t.getClass().getName();
+            boolean wrapper = type.startsWith("org.apache.spark.") || type.startsWith("scala.")
+                    || t instanceof java.util.concurrent.ExecutionException
+                    || t instanceof java.lang.reflect.InvocationTargetException;
+            if (!wrapper && t.getMessage() != null) {
+                return oneLine(t.getMessage());
             }
-            last = t;
         }
-        if (last.getMessage() == null) {
-            return last.getClass().getSimpleName() + (innermost == null ? "" : " (" + oneLine(innermost) + ")");
+        Throwable last = chain.get(chain.size() - 1);
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            if (chain.get(i).getMessage() != null) {
+                String msg = oneLine(chain.get(i).getMessage());
+                return last.getMessage() == null ? last.getClass().getSimpleName() + " (" + msg + ")" : msg;
+            }
         }
-        return oneLine(innermost);
+        return last.getClass().getSimpleName();
     }
 
     private static String fileProblem(FileSystemException f) {
