@@ -65,7 +65,7 @@ public final class BenchRounds {
                 }
             }
         } finally {
-            spark.stop();
+            CliSpark.stop(spark);
         }
         System.out.println(json.append(']'));
     }

@@ -49,14 +49,55 @@ final class CliSpark {
         }
         conf.forEach(b::config);
         b.master(resolved);
+        SparkSession spark;
         try {
-            return b.getOrCreate();
+            spark = b.getOrCreate();
         } catch (Exception e) { // SparkException is checked, thrown from Scala undeclared
             if (String.valueOf(e.getMessage()).contains("Master URL")) {
                 throw new IllegalArgumentException("master = " + resolved + ": " + rootMessage(e));
             }
             throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot start Spark on " + resolved, e);
         }
+        if (!resolved.startsWith("local") && "127.0.0.1".equals(System.getenv("SPARK_LOCAL_IP"))
+                && System.getProperty("spark.submit.deployMode") == null) {
+            System.err.println("warning: master " + resolved + " is not local but SPARK_LOCAL_IP is 127.0.0.1 (the default"
+                    + " of jobs/*.sh): executors on other machines cannot reach this driver; run under spark-submit"
+                    + " (SPARK_SUBMIT=spark-submit) or set SPARK_LOCAL_IP to this machine's address");
+        }
+        return spark;
+    }
+
+    /**
+     * Stops the session once no task runs any more. After a failed job Spark kills the stage's
+     * other tasks, which end at their next row; stopping before they have would make their
+     * completion callbacks hit a pool already shut down, and Scala print those stack traces on
+     * stderr. Waits at most {@code STOP_WAIT_MS}.
+     */
+    static void stop(SparkSession spark) {
+        org.apache.spark.SparkContext sc = spark.sparkContext();
+        if (!sc.isStopped()) {
+            sc.cancelAllJobs();
+            long deadline = System.nanoTime() + STOP_WAIT_MS * 1_000_000L;
+            while (running(sc) > 0 && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        spark.stop();
+    }
+
+    static final long STOP_WAIT_MS = 30_000;
+
+    private static int running(org.apache.spark.SparkContext sc) {
+        int n = 0;
+        for (org.apache.spark.SparkExecutorInfo e : sc.statusTracker().getExecutorInfos()) {
+            n += e.numRunningTasks();
+        }
+        return n;
     }
 
     static SparkSession session(String master, String appName) {

@@ -150,7 +150,7 @@ public final class Import {
                             o.getOrDefault("--split", "train"), out, files, overwrite));
             }
         } finally {
-            spark.stop();
+            CliSpark.stop(spark);
         }
         System.out.printf(Locale.ROOT, "done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }

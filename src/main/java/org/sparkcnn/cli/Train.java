@@ -67,7 +67,7 @@ public final class Train {
         try (DistributedTrainer trainer = new DistributedTrainer(spark, cfg, System.out)) {
             trainer.fit(start);
         } finally {
-            spark.stop();
+            CliSpark.stop(spark);
         }
     }
 

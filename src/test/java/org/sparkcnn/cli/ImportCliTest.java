@@ -15,8 +15,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkcnn.data.IdxFiles;
@@ -31,22 +29,6 @@ class ImportCliTest {
     Path dir;
 
     private static final int N = 6, H = 4, W = 4;
-    private static String uiBefore;
-
-    /** Import's own sessions read spark.* system properties: no web UI, so no port is opened. */
-    @BeforeAll
-    static void noUi() {
-        uiBefore = System.setProperty("spark.ui.enabled", "false");
-    }
-
-    @AfterAll
-    static void restoreUi() {
-        if (uiBefore == null) {
-            System.clearProperty("spark.ui.enabled");
-        } else {
-            System.setProperty("spark.ui.enabled", uiBefore);
-        }
-    }
 
     private String out() {
         return dir.resolve("out").toString();

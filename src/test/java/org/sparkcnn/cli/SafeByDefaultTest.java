@@ -192,7 +192,7 @@ class SafeByDefaultTest {
         Path bad = images.resolve("dog/9.png");
         png(bad, 8, 8, 9);
         byte[] b = Files.readAllBytes(bad);
-        Files.write(bad, Arrays.copyOf(b, b.length - 20));
+        Files.write(bad, Arrays.copyOf(b, b.length / 2)); // cut inside the image data
         r = JobRuns.importer("folder", "--input", images.toString(), "--out", folderOut, "--files", "2", "--overwrite",
                 "--master", "local[1]");
         assertEquals(1, r.code(), r.toString());
