@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sparkcnn.data.Dataset;
 import org.sparkcnn.data.MiniBatch;
 import org.sparkcnn.data.MiniBatchStream;
-import org.sparkcnn.data.ReaderConfig;
 import org.sparkcnn.data.parquet.ParquetImageReader;
 import org.sparkcnn.io.Json;
 import org.sparkcnn.model.ModelZoo;
