@@ -69,6 +69,8 @@ class SafeByDefaultTest {
         refused(JobRuns.train(trainArgs(train)), "output " + train + " is the input train " + train);
         refused(JobRuns.train(trainArgs(train + "/")), "is the input train");
         refused(JobRuns.train(trainArgs("file:" + dir.resolve("data/x/../train"))), "is the input train");
+        refused(JobRuns.train(trainArgs(Path.of("").toAbsolutePath().relativize(Path.of(train)).toString())),
+                "is the input train");
         refused(JobRuns.train(trainArgs(train + "/run")), "lies inside the input train " + train);
         refused(JobRuns.train(trainArgs(test + "/run")), "lies inside the input validation " + test);
         refused(JobRuns.train(trainArgs(dir.resolve("data").toString())), "contains the input train");
@@ -220,8 +222,12 @@ class SafeByDefaultTest {
     }
 
     @Test
-    void aBadMasterIsAConfigurationError() {
+    void aBadMasterIsAConfigurationErrorAndVerboseShowsTheStackTrace() {
         refused(JobRuns.train(trainArgs(dir.resolve("runs/master").toString(), "master=bogus")), "master = bogus");
+        JobRuns.Result verbose = JobRuns.train(trainArgs(dir.resolve("runs/master").toString(), "master=bogus", "--verbose"));
+        assertEquals(2, verbose.code(), verbose.toString());
+        assertTrue(verbose.errLines().get(0).startsWith("error: master = bogus"), verbose.toString());
+        assertTrue(verbose.err().contains("\tat org.sparkcnn.cli.CliSpark.session"), verbose.toString());
     }
 
     /** A grey PNG with seeded noise. */
