@@ -26,6 +26,11 @@ public final class ModelZoo {
 
     /** Builds and initialises a zoo model from {@code seed}. */
     public static Network build(String name, long seed) {
+        return javaNetwork(name).init(seed);
+    }
+
+    /** The network as written in Java, parameters not drawn yet. */
+    static Network javaNetwork(String name) {
         Network net;
         switch (name) {
             case "lenet5": net = lenet5(); break;
@@ -35,7 +40,7 @@ public final class ModelZoo {
             default:
                 throw new IllegalArgumentException("unknown model '" + name + "': expected one of " + NAMES);
         }
-        return net.init(seed);
+        return net;
     }
 
     /** 61,706 parameters. */
