@@ -215,7 +215,7 @@ public final class NetworkBuilder {
         switch (type) {
             case "conv": {
                 int c = channels(f, in, path);
-                int out = f.outputs("out");
+                int out = f.outputs("out", false);
                 int[] k = f.pair("kernel", 3), s = f.pair("stride", 1), dil = f.pair("dilation", 1);
                 return new Conv2d(name, c, out, k[0], k[1], s[0], s[1], dil[0], dil[1], f.padding("padding"),
                         f.bool("bias", true));
@@ -256,10 +256,10 @@ public final class NetworkBuilder {
                     throw DescriptionException.at(f.node.object().get("in"), "layer '" + path + "' declares " + features
                             + " inputs but the layer before gives " + in[1] + " (shape " + Shapes.str(in) + ")");
                 }
-                return new Linear(name, features, f.outputs("out"));
+                return new Linear(name, features, f.outputs("out", true));
             }
             case "convbnrelu":
-                return new ConvBnRelu(name, channels(f, in, path), f.outputs("out"), f.integer("kernel", 3, 1),
+                return new ConvBnRelu(name, channels(f, in, path), f.outputs("out", false), f.integer("kernel", 3, 1),
                         f.integer("stride", 1, 1));
             case "sequential":
                 return new Sequential(name, sequence(f.list("layers"), in, path).layers());
@@ -540,9 +540,9 @@ public final class NetworkBuilder {
             return out;
         }
 
-        /** A count of outputs: an integer, or "classes" (the default): one per class of the data. */
-        int outputs(String name) {
-            Description.Node v = node.object().get(name);
+        /** A count of outputs: an integer, or "classes": one per class of the data (when absent, if {@code byDefault}). */
+        int outputs(String name, boolean byDefault) {
+            Description.Node v = byDefault ? node.object().get(name) : get(name);
             if (v == null || "classes".equals(v.value())) {
                 if (classes <= 0) {
                     throw DescriptionException.at(v == null ? node : v, "\"" + name + "\" of " + what + " is the class "

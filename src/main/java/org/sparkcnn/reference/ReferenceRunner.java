@@ -376,7 +376,7 @@ public final class ReferenceRunner {
         if (steps < 1) {
             throw new CaseException("attribute 'steps' must be at least 1, got " + steps);
         }
-        Network net = ModelZoo.lenet5();
+        Network net = ModelZoo.build("lenet5", 0);
         loadState(c, net.params(), net.buffers(), "model lenet5");
         float[] losses = new float[steps];
         for (int s = 0; s < steps; s++) {

@@ -12,10 +12,10 @@ import org.sparkcnn.tensor.Tensor;
 class ModelZooTest {
     @Test
     void parameterCountsMatchModelsMd() {
-        assertEquals(61_706, ModelZoo.lenet5().numParameters());
-        assertEquals(3_274_634, ModelZoo.convnet().numParameters());
-        assertEquals(272_186, ModelZoo.resnet20().numParameters());
-        assertEquals(58_002, ModelZoo.inception().numParameters());
+        assertEquals(61_706, ModelZoo.build("lenet5", 0).numParameters());
+        assertEquals(3_274_634, ModelZoo.build("convnet", 0).numParameters());
+        assertEquals(272_186, ModelZoo.build("resnet20", 0).numParameters());
+        assertEquals(58_002, ModelZoo.build("inception", 0).numParameters());
     }
 
     @Test
@@ -43,11 +43,11 @@ class ModelZooTest {
 
     @Test
     void referenceParameterNamesAreUsed() {
-        assertTrue(ModelZoo.lenet5().params().containsKey("fc3.bias"));
-        Network r = ModelZoo.resnet20();
+        assertTrue(ModelZoo.build("lenet5", 0).params().containsKey("fc3.bias"));
+        Network r = ModelZoo.build("resnet20", 0);
         assertTrue(r.params().containsKey("stage2.block0.shortcut.conv.weight"), r.params().keySet().toString());
         assertTrue(r.buffers().containsKey("stage1.block2.bn2.running_var"));
-        assertTrue(ModelZoo.inception().params().containsKey("inception1.c2.bn.weight"));
+        assertTrue(ModelZoo.build("inception", 0).params().containsKey("inception1.c2.bn.weight"));
     }
 
     @Test
@@ -78,6 +78,6 @@ class ModelZooTest {
         b.setParameters(a.parameterVector());
         assertArrayEquals(a.parameterVector(), b.parameterVector());
         assertThrows(IllegalArgumentException.class, () -> b.setParameters(new float[3]));
-        assertThrows(IllegalArgumentException.class, () -> ModelZoo.build("vgg", 1));
+        assertThrows(IllegalArgumentException.class, () -> ModelZoo.build("no-such-net", 1));
     }
 }
