@@ -15,7 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 import org.sparkcnn.layer.Param;
+import org.sparkcnn.model.Description;
 import org.sparkcnn.model.ModelZoo;
+import org.sparkcnn.model.NetworkBuilder;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.optim.Adam;
 import org.sparkcnn.optim.Optimizer;
@@ -31,9 +33,19 @@ import org.sparkcnn.tensor.Tensor;
  * Streams only, so the Spark side can put it on any Hadoop file system.
  */
 public final class ModelFile {
-    public static final int FORMAT = 1;
+    /** 2: the network's description, class names and normalisation; version 1 files (zoo name only) still load. */
+    public static final int FORMAT = 2;
     static final byte[] MAGIC = "SPARKCNN".getBytes(StandardCharsets.US_ASCII);
     static final int CHUNK = 1 << 16;
+
+    /**
+     * What the file says about the network besides its tensors, each null when unknown: the
+     * description it was built from (so the file alone rebuilds it), the names of its outputs, and
+     * the per-channel normalisation its inputs need.
+     */
+    public record About(String description, List<String> classNames, float[] mean, float[] std) {
+        public static final About NONE = new About(null, null, null, null);
+    }
 
     /** One tensor of the file: its header entry and (once read) its data. */
     record Entry(String name, String role, int[] shape, float[] data) {
@@ -47,9 +59,11 @@ public final class ModelFile {
     private final String optimizerName;
     private final long optimizerSteps;
     private final Map<String, String> meta;
+    private final About about;
 
     ModelFile(String source, String model, int[] inputShape, int classes, List<Entry> tensors,
-            String optimizerName, long optimizerSteps, Map<String, String> meta) {
+            String optimizerName, long optimizerSteps, Map<String, String> meta, About about) {
+        this.about = about;
         this.source = source;
         this.model = model;
         this.inputShape = inputShape;
@@ -65,6 +79,15 @@ public final class ModelFile {
     /** Writes {@code net} (and the optimiser's state unless null) to {@code out}, flushed, not closed. */
     public static void write(OutputStream out, Network net, Optimizer optimizerOrNull, Map<String, String> meta)
             throws IOException {
+        write(out, net, optimizerOrNull, meta, null, null, null);
+    }
+
+    /**
+     * As {@link #write(OutputStream, Network, Optimizer, Map)}, with the network's description (when
+     * it was built from one), its outputs' class names and its inputs' normalisation (each may be null).
+     */
+    public static void write(OutputStream out, Network net, Optimizer optimizerOrNull, Map<String, String> meta,
+                             List<String> classNames, float[] mean, float[] std) throws IOException {
         List<Entry> entries = new ArrayList<>();
         net.params().forEach((name, p) -> entries.add(new Entry(name, "param", p.value.shape(), p.value.data)));
         net.buffers().forEach((name, b) -> entries.add(new Entry(name, "buffer", b.value.shape(), b.value.data)));
@@ -85,8 +108,9 @@ public final class ModelFile {
                         params.get(k).value.shape(), state.get(i)));
             }
         }
+        About about = new About(net.description(), classNames, mean, std);
         byte[] header = header(net, kind, optimizerOrNull == null ? 0 : optimizerOrNull.steps(), entries,
-                meta == null ? Map.of() : meta).getBytes(StandardCharsets.UTF_8);
+                meta == null ? Map.of() : meta, about).getBytes(StandardCharsets.UTF_8);
 
         CRC32 crc = new CRC32();
         OutputStream o = new BufferedOutputStream(out, CHUNK);
@@ -117,12 +141,31 @@ public final class ModelFile {
         b.clear();
     }
 
-    private static String header(Network net, String kind, long steps, List<Entry> entries, Map<String, String> meta) {
+    private static String header(Network net, String kind, long steps, List<Entry> entries, Map<String, String> meta,
+                                 About about) {
         StringBuilder h = new StringBuilder("{\"format\":").append(FORMAT)
                 .append(",\"model\":").append(Json.quote(net.name()))
                 .append(",\"inputShape\":").append(Arrays.toString(net.inputShape()).replace(" ", ""))
-                .append(",\"classes\":").append(net.classes())
-                .append(",\"tensors\":[");
+                .append(",\"classes\":").append(net.classes());
+        if (about.classNames() != null) {
+            if (about.classNames().size() != net.classes()) {
+                throw new IllegalArgumentException(about.classNames().size() + " class names for model '" + net.name()
+                        + "' with " + net.classes() + " outputs");
+            }
+            h.append(",\n\"classNames\":[");
+            for (int i = 0; i < about.classNames().size(); i++) {
+                h.append(i == 0 ? "" : ",").append(Json.quote(about.classNames().get(i)));
+            }
+            h.append(']');
+        }
+        if (about.mean() != null && about.std() != null) {
+            h.append(",\n\"normalization\":{\"mean\":").append(numbers(about.mean())).append(",\"std\":")
+                    .append(numbers(about.std())).append('}');
+        }
+        if (about.description() != null) {
+            h.append(",\n\"description\":").append(Json.quote(about.description()));
+        }
+        h.append(",\"tensors\":[");
         for (int i = 0; i < entries.size(); i++) {
             Entry e = entries.get(i);
             // one tensor per line: `head -c` shows a readable header and JSON errors name a line
@@ -144,6 +187,14 @@ public final class ModelFile {
             sep = ",";
         }
         return h.append("}}\n").toString();
+    }
+
+    private static String numbers(float[] v) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) {
+            b.append(i == 0 ? "" : ",").append(v[i]);
+        }
+        return b.append(']').toString();
     }
 
     /** The name a file records for an optimiser: its state layout, not its hyper-parameters (AdamW is "adam"). */
@@ -209,9 +260,30 @@ public final class ModelFile {
         return optimizerSteps;
     }
 
-    /** A new zoo network holding the file's parameters and buffers. */
+    /** The description, class names and normalisation the file carries (each null when it has none). */
+    public About about() {
+        return about;
+    }
+
+    /**
+     * A new network holding the file's parameters and buffers: built from the description the
+     * file carries, or, for a file without one (format 1), the reference model it names.
+     */
     public Network network() throws ModelFileException {
-        Network net = ModelZoo.build(model, 0);
+        Network net;
+        if (about.description() != null) {
+            try {
+                net = NetworkBuilder.build(Description.parse(about.description(), source + " (its network description)"),
+                        inputShape, classes);
+            } catch (IllegalArgumentException e) {
+                throw new ModelFileException(source, "its network description does not build: " + e.getMessage());
+            }
+        } else if (ModelZoo.NAMES.contains(model) && Arrays.equals(inputShape, ModelZoo.MNIST) && classes == 10) {
+            net = ModelZoo.build(model, 0);
+        } else {
+            throw new ModelFileException(source, "holds no network description, and '" + model + "' for "
+                    + Shapes.str(inputShape) + " and " + classes + " classes is not a reference model");
+        }
         applyTo(net);
         return net;
     }

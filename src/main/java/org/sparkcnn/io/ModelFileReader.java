@@ -77,8 +77,8 @@ final class ModelFileReader {
                     + ", expected \"SPARKCNN\"");
         }
         int version = int32("the format version", true);
-        if (version != FORMAT) {
-            throw fail("format version " + version + " is not supported (this build reads version " + FORMAT + ")");
+        if (version < 1 || version > FORMAT) {
+            throw fail("format version " + version + " is not supported (this build reads versions 1 to " + FORMAT + ")");
         }
         int length = int32("the header length", true);
         if (length < 2 || length > MAX_HEADER) {
@@ -90,7 +90,7 @@ final class ModelFileReader {
             fill(n, "the header (bytes " + (pos - o) + " to " + (pos - o + length) + ")", true);
             System.arraycopy(buf, 0, text, o, n);
         }
-        Header h = new Header(source, utf8(text));
+        Header h = new Header(source, utf8(text), version);
         expectedSize = pos + h.dataBytes + 4;
         List<Entry> tensors = new ArrayList<>();
         for (Entry e : h.entries) {
@@ -109,7 +109,7 @@ final class ModelFileReader {
                     stored, pos - 4, computed));
         }
         return new ModelFile(source, h.model, h.inputShape, h.classes, tensors, h.optimizerName, h.optimizerSteps,
-                h.meta);
+                h.meta, new ModelFile.About(h.description, h.classNames, h.mean, h.std));
     }
 
     /** A tensor's data, in chunks into an array that grows as data arrives: a lying shape costs no memory. */
@@ -148,8 +148,11 @@ final class ModelFileReader {
         String optimizerName;
         long optimizerSteps;
         final Map<String, String> meta = new LinkedHashMap<>();
+        String description;
+        List<String> classNames;
+        float[] mean, std;
 
-        Header(String source, String text) throws ModelFileException {
+        Header(String source, String text, int version) throws ModelFileException {
             this.source = source;
             Object parsed;
             try {
@@ -158,15 +161,28 @@ final class ModelFileReader {
                 throw new ModelFileException(source, e.getMessage());
             }
             Map<String, Object> m = object(parsed, "the header");
+            // version 2 added the network's description, the class names and the normalisation
             keys(m, "the header", Set.of("format", "model", "inputShape", "classes", "tensors", "meta"),
-                    Set.of("optimizer"));
-            integer(m.get("format"), "\"format\"", FORMAT, FORMAT);
+                    version == 1 ? Set.of("optimizer") : Set.of("optimizer", "description", "classNames", "normalization"));
+            integer(m.get("format"), "\"format\"", version, version);
             model = string(m.get("model"), "\"model\"");
-            if (!ModelZoo.NAMES.contains(model)) {
+            if (version == 1 && !ModelZoo.NAMES.contains(model)) {
                 throw fail("unknown model '" + model + "': the model zoo has " + ModelZoo.NAMES);
             }
             inputShape = shape(m.get("inputShape"), "\"inputShape\"");
             classes = (int) integer(m.get("classes"), "\"classes\"", 1, Integer.MAX_VALUE);
+            if (m.containsKey("description")) {
+                description = string(m.get("description"), "\"description\"");
+            }
+            if (m.containsKey("classNames")) {
+                classNames = strings(m.get("classNames"), "\"classNames\"", classes);
+            }
+            if (m.containsKey("normalization")) {
+                Map<String, Object> n = object(m.get("normalization"), "\"normalization\"");
+                keys(n, "\"normalization\"", Set.of("mean", "std"), Set.of());
+                mean = floats(n.get("mean"), "\"normalization\".\"mean\"", inputShape[0]);
+                std = floats(n.get("std"), "\"normalization\".\"std\"", inputShape[0]);
+            }
             if (m.containsKey("optimizer")) {
                 Map<String, Object> o = object(m.get("optimizer"), "\"optimizer\"");
                 keys(o, "\"optimizer\"", Set.of("name", "steps"), Set.of());
@@ -250,6 +266,34 @@ final class ModelFileReader {
                 throw fail("header: " + what + " must be an integer in [" + min + ", " + max + "], got " + show(v));
             }
             return ((Double) v).longValue();
+        }
+
+        /** Exactly {@code n} strings. */
+        List<String> strings(Object v, String what, int n) throws ModelFileException {
+            if (!(v instanceof List) || ((List<?>) v).size() != n) {
+                throw fail("header: " + what + " must be a list of " + n + " names, got " + show(v));
+            }
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                out.add(string(((List<?>) v).get(i), what + "[" + i + "]"));
+            }
+            return out;
+        }
+
+        /** Exactly {@code n} finite numbers. */
+        float[] floats(Object v, String what, int n) throws ModelFileException {
+            if (!(v instanceof List) || ((List<?>) v).size() != n) {
+                throw fail("header: " + what + " must be a list of " + n + " numbers, got " + show(v));
+            }
+            float[] out = new float[n];
+            for (int i = 0; i < n; i++) {
+                Object x = ((List<?>) v).get(i);
+                if (!(x instanceof Double) || !Double.isFinite((Double) x)) {
+                    throw fail("header: " + what + "[" + i + "] must be a finite number, got " + show(x));
+                }
+                out[i] = (float) (double) (Double) x;
+            }
+            return out;
         }
 
         /** A JSON value as it was written: 10 rather than Java's 10.0. */

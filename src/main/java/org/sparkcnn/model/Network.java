@@ -33,6 +33,7 @@ public final class Network {
     private final SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy();
     private Tensor logits;
     private float lastLoss;
+    private String description;
 
     /** {@code inputShape} is one image, {C, H, W}. */
     public Network(String name, Layer root, int[] inputShape) {
@@ -76,6 +77,16 @@ public final class Network {
 
     public String name() {
         return name;
+    }
+
+    /** The text of the description it was built from (docs/models.md), or null for one built in code. */
+    public String description() {
+        return description;
+    }
+
+    Network describedBy(String text) {
+        this.description = text;
+        return this;
     }
 
     public Layer root() {

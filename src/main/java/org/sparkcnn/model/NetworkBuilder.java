@@ -131,6 +131,7 @@ public final class NetworkBuilder {
         } catch (IllegalArgumentException e) { // a ShapeException among them
             throw DescriptionException.at(layers, e.getMessage());
         }
+        net.describedBy(d.text());
         if (k > 0 && net.classes() != k) {
             throw DescriptionException.at(layers, "the network ends in " + net.classes() + " outputs but there are " + k
                     + " classes: leave the last linear's \"out\" out (it defaults to the class count)");

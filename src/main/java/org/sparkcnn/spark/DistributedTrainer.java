@@ -31,7 +31,7 @@ import org.sparkcnn.data.ReaderConfig;
 import org.sparkcnn.data.parquet.ParquetImageReader;
 import org.sparkcnn.io.Json;
 import org.sparkcnn.io.ModelFile;
-import org.sparkcnn.model.ModelZoo;
+import org.sparkcnn.model.ModelSpec;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.optim.Optimizer;
 import org.sparkcnn.train.Evaluation;
@@ -74,6 +74,8 @@ public final class DistributedTrainer implements AutoCloseable {
     private final TrainConfig cfg;
     private final LinkedHashMap<String, String> values;
     private final PrintStream log;
+    private final ModelSpec spec;
+    private final List<String> classNames;
     private final Network net;
     private final Optimizer optimizer;
     private final StateVector layout;
@@ -104,24 +106,26 @@ public final class DistributedTrainer implements AutoCloseable {
         int p = cfg.getInt("partitions", 0);
         this.partitions = p > 0 ? p : jsc.defaultParallelism();
         this.lrFactor = cfg.get("lrScaling").equals("linear") ? partitions : 1;
-        this.net = ModelZoo.build(cfg.get("model"), seed);
-        this.optimizer = cfg.optimizer();
-        this.layout = new StateVector(net, cfg.get("optimizerState").equals("average") ? optimizer : null);
-        int[] in = net.inputShape();
-        this.trainReading = readerConfig(in, cfg.getInt("batchSize", 1), true);
-        this.evalReading = readerConfig(in, cfg.getInt("evalBatchSize", 1), false);
-
         requireDataset(spark, "train", cfg.get("train"));
         if (!cfg.get("validation").isEmpty()) {
             requireDataset(spark, "validation", cfg.get("validation"));
         }
         Dataset<Row> rows = ParquetImageReader.load(spark, cfg.get("train"));
-        requireClasses("train", cfg.get("train"), rows);
+        this.classNames = classNames("train", cfg.get("train"), rows);
+        // the network is built for the data: its channels and size, one output per class
+        this.spec = ModelSpec.of(cfg.get("model"), imageShape(cfg.get("train"), rows), classNames.size());
+        this.net = spec.build(seed);
+        this.optimizer = cfg.optimizer();
+        this.layout = new StateVector(net, cfg.get("optimizerState").equals("average") ? optimizer : null);
+        int[] in = net.inputShape();
+        this.trainReading = readerConfig(in, cfg.getInt("batchSize", 1), true);
+        this.evalReading = readerConfig(in, cfg.getInt("evalBatchSize", 1), false);
         this.reader = new ParquetImageReader(rows.schema());
         String val = cfg.get("validation");
         this.validation = val.isEmpty() ? null : ParquetImageReader.load(spark, val);
-        if (validation != null) {
-            requireClasses("validation", val, validation);
+        if (validation != null && !classNames("validation", val, validation).equals(classNames)) {
+            throw new IllegalArgumentException("validation = " + val + " has the classes "
+                    + classNames("validation", val, validation) + " but train = " + cfg.get("train") + " has " + classNames);
         }
         spark.sparkContext().setJobDescription("sparkcnn: partition and cache the training set");
         this.train = rows.repartition(partitions, xxhash64(lit(seed), col(ParquetImageReader.FILE), col(ParquetImageReader.ROW)))
@@ -160,13 +164,26 @@ public final class DistributedTrainer implements AutoCloseable {
         }
     }
 
-    /** A dataset whose class names (docs/data.md) number other than the model's outputs cannot train it. */
-    private void requireClasses(String key, String path, Dataset<Row> rows) {
+    /** The class names a dataset's label column carries (docs/data.md). */
+    private static List<String> classNames(String key, String path, Dataset<Row> rows) {
         List<String> classes = org.sparkcnn.data.parquet.ImageLayout.classes(rows.schema());
-        if (classes != null && classes.size() != net.classes()) {
-            throw new IllegalArgumentException(key + " = " + path + " has " + classes.size() + " classes but model "
-                    + net.name() + " has " + net.classes() + " outputs");
+        if (classes == null || classes.isEmpty()) {
+            throw new IllegalArgumentException(key + " = " + path + " has no class names in its label column's metadata:"
+                    + " import it with jobs/import.sh (docs/data.md)");
         }
+        return classes;
+    }
+
+    /** {C, H, W} of the dataset's first image: the shape the network is built for. */
+    private static int[] imageShape(String path, Dataset<Row> rows) {
+        List<Row> first = rows.select(col(org.sparkcnn.data.parquet.ImageLayout.IMAGE + ".nChannels"),
+                col(org.sparkcnn.data.parquet.ImageLayout.IMAGE + ".height"), col(org.sparkcnn.data.parquet.ImageLayout.IMAGE + ".width"))
+                .limit(1).collectAsList();
+        if (first.isEmpty()) {
+            throw new IllegalArgumentException("train = " + path + " holds no images");
+        }
+        Row r = first.get(0);
+        return new int[] {r.getInt(0), r.getInt(1), r.getInt(2)};
     }
 
     private ReaderConfig readerConfig(int[] in, int batchSize, boolean training) {
@@ -270,7 +287,7 @@ public final class DistributedTrainer implements AutoCloseable {
         long t0 = System.nanoTime();
         Broadcast<RoundInput> in = currentBroadcast();
         long t1 = System.nanoTime();
-        TrainPartition task = new TrainPartition(in, reader, trainReading, values, partitions, epoch, round, syncEvery,
+        TrainPartition task = new TrainPartition(in, reader, trainReading, values, spec, partitions, epoch, round, syncEvery,
                 stepsPerEpoch, lrFactor, failPartition);
         JavaRDD<OrderedSum<TrainSum>> results = frame.javaRDD().mapPartitionsWithIndex(task, true);
         OrderedSum<TrainSum> sum = results.treeAggregate(new OrderedSum<TrainSum>(), OrderedSum::merge, OrderedSum::merge,
@@ -345,7 +362,7 @@ public final class DistributedTrainer implements AutoCloseable {
         }
         spark.sparkContext().setJobDescription("sparkcnn: epoch " + (epoch + 1) + "/" + epochs + ": validate");
         EvalPartition task = new EvalPartition(currentBroadcast(), new ParquetImageReader(validation.schema()), evalReading,
-                values, validation.javaRDD().getNumPartitions());
+                values, spec, validation.javaRDD().getNumPartitions());
         OrderedSum<EvalSum> sum = validation.javaRDD().mapPartitionsWithIndex(task, true)
                 .treeAggregate(new OrderedSum<EvalSum>(), OrderedSum::merge, OrderedSum::merge, cfg.getInt("treeDepth", 1));
         EvalSum total = sum.total();
@@ -406,13 +423,15 @@ public final class DistributedTrainer implements AutoCloseable {
             Map<String, String> meta = checkpointMeta(e + 1);
             meta.put(MetricsLog.META_KEY, metrics.history());
             network();
-            checkpoints.save(e + 1, out -> ModelFile.write(out, net, optimizer, meta));
+            checkpoints.save(e + 1, out -> ModelFile.write(out, net, optimizer, meta, classNames, trainReading.mean,
+                    trainReading.std));
             checkpoints.keepNewest(cfg.getInt("keepCheckpoints", 0));
             metrics.write();
         }
         network();
         int done = Math.max(first, epochs);
-        CheckpointStore.writeModel(dir + "/model", hadoop, out -> ModelFile.write(out, net, null, checkpointMeta(done)));
+        CheckpointStore.writeModel(dir + "/model", hadoop, out -> ModelFile.write(out, net, null, checkpointMeta(done),
+                classNames, trainReading.mean, trainReading.std));
         RunFolder.finish(start, hadoop);
         String output = start.replaces() != null ? start.replaces() : dir;
         log("model written to " + output + "/model; metrics in " + output + "/" + MetricsLog.FILE);
@@ -573,11 +592,13 @@ public final class DistributedTrainer implements AutoCloseable {
         final ParquetImageReader reader;
         final ReaderConfig reading;
         final LinkedHashMap<String, String> values;
+        final ModelSpec spec;
         final int partitions;
 
         PartitionTask(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
-                LinkedHashMap<String, String> values, int partitions) {
+                LinkedHashMap<String, String> values, ModelSpec spec, int partitions) {
             this.input = input;
+            this.spec = spec;
             this.reader = reader;
             this.reading = reading;
             this.values = values;
@@ -599,9 +620,9 @@ public final class DistributedTrainer implements AutoCloseable {
         private final double lrFactor;
 
         TrainPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
-                LinkedHashMap<String, String> values, int partitions, int epoch, int round, int syncEvery,
+                LinkedHashMap<String, String> values, ModelSpec spec, int partitions, int epoch, int round, int syncEvery,
                 long stepsPerEpoch, double lrFactor, int failPartition) {
-            super(input, reader, reading, values, partitions);
+            super(input, reader, reading, values, spec, partitions);
             this.epoch = epoch;
             this.round = round;
             this.syncEvery = syncEvery;
@@ -626,7 +647,7 @@ public final class DistributedTrainer implements AutoCloseable {
             int limit = syncEvery == 0 ? Integer.MAX_VALUE : syncEvery;
             RoundInput in = input.value();
             String where = "epoch " + (epoch + 1) + ", round " + (round + 1) + ", partition " + partition;
-            PartitionTrainer trainer = ExecutorModels.borrow(cfg);
+            PartitionTrainer trainer = ExecutorModels.borrow(cfg, spec);
             try {
                 PartitionTrainer.Result r = trainer.train(in.state, in.optimizerSteps, in.firstStep,
                         cfg.schedule(stepsPerEpoch, lrFactor), batches, limit, seedOf(reading.seed, epoch, round, partition),
@@ -634,7 +655,7 @@ public final class DistributedTrainer implements AutoCloseable {
                 boolean more = syncEvery > 0 && r.batches == limit;
                 return leaf(partition, TrainSum.of(r, more, batches.counts()));
             } finally {
-                ExecutorModels.giveBack(cfg, trainer);
+                ExecutorModels.giveBack(cfg, spec, trainer);
             }
         }
     }
@@ -644,8 +665,8 @@ public final class DistributedTrainer implements AutoCloseable {
         private static final long serialVersionUID = 1L;
 
         EvalPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
-                LinkedHashMap<String, String> values, int partitions) {
-            super(input, reader, reading, values, partitions);
+                LinkedHashMap<String, String> values, ModelSpec spec, int partitions) {
+            super(input, reader, reading, values, spec, partitions);
         }
 
         @Override
@@ -654,7 +675,7 @@ public final class DistributedTrainer implements AutoCloseable {
             reading.partition = partition;
             MiniBatchStream batches = reader.batches(rows, reading);
             RoundInput in = input.value();
-            PartitionTrainer trainer = ExecutorModels.borrow(cfg);
+            PartitionTrainer trainer = ExecutorModels.borrow(cfg, spec);
             try {
                 trainer.stateVector().scatter(in.state, in.optimizerSteps);
                 Network model = trainer.network();
@@ -670,7 +691,7 @@ public final class DistributedTrainer implements AutoCloseable {
                 }
                 return leaf(partition, new EvalSum(eval, batches.counts()));
             } finally {
-                ExecutorModels.giveBack(cfg, trainer);
+                ExecutorModels.giveBack(cfg, spec, trainer);
             }
         }
     }

@@ -1,11 +1,13 @@
 package org.sparkcnn.spark;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.spark.TaskContext;
 import org.sparkcnn.kernel.Parallel;
-import org.sparkcnn.model.ModelZoo;
+import org.sparkcnn.model.ModelSpec;
 import org.sparkcnn.train.PartitionTrainer;
 import org.sparkcnn.train.TrainConfig;
 
@@ -17,17 +19,18 @@ import org.sparkcnn.train.TrainConfig;
  * which copy a task gets cannot change its result.
  */
 final class ExecutorModels {
-    private static final Map<String, ConcurrentLinkedQueue<PartitionTrainer>> IDLE = new ConcurrentHashMap<>();
+    private static final Map<List<Object>, ConcurrentLinkedQueue<PartitionTrainer>> IDLE = new ConcurrentHashMap<>();
 
     private ExecutorModels() {
     }
 
-    private static String key(TrainConfig cfg, int threads) {
-        StringBuilder k = new StringBuilder().append(threads);
-        for (String name : new String[] {"model", "optimizer", "momentum", "nesterov", "weightDecay", "optimizerState"}) {
-            k.append('/').append(cfg.get(name));
+    /** Copies are interchangeable when built from the same spec with the same optimiser and pool size. */
+    private static List<Object> key(TrainConfig cfg, ModelSpec spec, int threads) {
+        List<Object> k = new ArrayList<>(List.of(spec, threads));
+        for (String name : new String[] {"optimizer", "momentum", "nesterov", "weightDecay", "optimizerState"}) {
+            k.add(cfg.get(name));
         }
-        return k.toString();
+        return k;
     }
 
     /** Engine threads of the running task: the threads key, else spark.task.cpus. */
@@ -38,17 +41,17 @@ final class ExecutorModels {
     }
 
     /** A model copy for {@code cfg} with an engine pool of the task's size. */
-    static PartitionTrainer borrow(TrainConfig cfg) {
+    static PartitionTrainer borrow(TrainConfig cfg, ModelSpec spec) {
         int threads = threads(cfg);
-        PartitionTrainer t = IDLE.computeIfAbsent(key(cfg, threads), k -> new ConcurrentLinkedQueue<>()).poll();
+        PartitionTrainer t = IDLE.computeIfAbsent(key(cfg, spec, threads), k -> new ConcurrentLinkedQueue<>()).poll();
         if (t != null) {
             return t;
         }
-        return new PartitionTrainer(ModelZoo.build(cfg.get("model"), 0).setParallel(new Parallel(threads)),
+        return new PartitionTrainer(spec.build(0).setParallel(new Parallel(threads)),
                 cfg.optimizer(), cfg.get("optimizerState").equals("average"));
     }
 
-    static void giveBack(TrainConfig cfg, PartitionTrainer t) {
-        IDLE.get(key(cfg, threads(cfg))).add(t);
+    static void giveBack(TrainConfig cfg, ModelSpec spec, PartitionTrainer t) {
+        IDLE.get(key(cfg, spec, threads(cfg))).add(t);
     }
 }

@@ -13,7 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Consumer;
-import org.sparkcnn.model.ModelZoo;
+import org.sparkcnn.model.ModelLibrary;
 import org.sparkcnn.optim.Adam;
 import org.sparkcnn.optim.LearningRateSchedule;
 import org.sparkcnn.optim.Optimizer;
@@ -49,8 +49,8 @@ public final class TrainConfig {
     public static final Map<String, Key> SPARK_KEYS;
 
     static {
-        key(COMMON, "model", "lenet5", "zoo model: " + String.join(", ", ModelZoo.NAMES),
-                c -> c.oneOf("model", ModelZoo.NAMES));
+        key(COMMON, "model", "lenet5", "a library network (" + String.join(", ", ModelLibrary.NAMES)
+                + ") or a network description file (docs/models.md)", c -> ModelLibrary.describe(c.get("model")));
         key(COMMON, "epochs", "2", "passes over the training set", c -> c.getInt("epochs", 1));
         key(COMMON, "batchSize", "64", "images per mini-batch (per partition in the Spark job)",
                 c -> c.getInt("batchSize", 1));

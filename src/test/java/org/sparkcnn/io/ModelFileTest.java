@@ -126,11 +126,12 @@ class ModelFileTest {
         byte[] b = bytes(net, null, Map.of());
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals("SPARKCNN", new String(b, 0, 8, StandardCharsets.US_ASCII));
-        assertEquals(1, bb.getInt(8));
+        assertEquals(2, bb.getInt(8));
         int h = bb.getInt(12);
         String header = new String(b, 16, h, StandardCharsets.UTF_8);
-        assertTrue(header.startsWith("{\"format\":1,\"model\":\"lenet5\",\"inputShape\":[1,28,28],\"classes\":10,"),
+        assertTrue(header.startsWith("{\"format\":2,\"model\":\"lenet5\",\"inputShape\":[1,28,28],\"classes\":10,"),
                 header);
+        assertTrue(header.contains("\n\"description\":\"// LeNet-5"), header);
         assertTrue(header.contains("{\"name\":\"conv1.weight\",\"role\":\"param\",\"shape\":[6,1,5,5]}"), header);
         assertFalse(header.contains("\"optimizer\""), header);
         assertEquals(net.params().get("conv1.weight").value.data[0], bb.getFloat(16 + h));
@@ -145,6 +146,43 @@ class ModelFileTest {
         assertEquals(0, f.optimizerSteps());
         ModelFileException e = assertThrows(ModelFileException.class, () -> f.applyTo(net, SGD.get()));
         assertEquals("test.bin: holds no optimizer state to restore", e.getMessage());
+    }
+
+    /** Files of format 1 (a zoo name, no description) still load: the name rebuilds the reference model. */
+    @Test
+    void formatOneFilesStillLoad() throws IOException {
+        Network zoo = ModelZoo.build("resnet20", 3);
+        Network undescribed = new Network("resnet20", zoo.root(), ModelZoo.MNIST); // as networks were before descriptions
+        byte[] v2 = bytes(undescribed, null, Map.of("epoch", "2"));
+        byte[] v1 = v2.clone();
+        v1[8] = 1;
+        v1 = withHeader(v1, h -> h.replace("\"format\":2", "\"format\":1"));
+        ModelFile f = read(v1);
+        assertNull(f.about().description());
+        assertSameState(zoo, null, f.network(), null);
+        assertEquals("2", f.meta().get("epoch"));
+        byte[] unknown = withHeader(v1, h -> h.replace("\"resnet20\"", "\"vgg16\""));
+        assertFails(unknown, "unknown model 'vgg16'");
+        byte[] described = withHeader(v1, h -> h.replace("\"meta\":{", "\"description\":\"{}\",\"meta\":{"));
+        assertFails(described, "the header has an unknown key \"description\"");
+    }
+
+    /** A file carries its network's description, class names and normalisation: it alone rebuilds the network. */
+    @Test
+    void aFileCarriesItsDescriptionClassNamesAndNormalisation() throws IOException {
+        Network net = org.sparkcnn.model.ModelLibrary.build("vgg", new int[] {3, 32, 32}, 3, 5);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ModelFile.write(out, net, null, Map.of(), List.of("cat", "dog", "bird"), new float[] {0.5f, 0.4f, 0.3f},
+                new float[] {0.25f, 0.2f, 0.1f});
+        ModelFile f = read(out.toByteArray());
+        assertEquals(List.of("cat", "dog", "bird"), f.about().classNames());
+        assertArrayEquals(new float[] {0.5f, 0.4f, 0.3f}, f.about().mean());
+        assertArrayEquals(new float[] {0.25f, 0.2f, 0.1f}, f.about().std());
+        Network rebuilt = f.network();
+        assertArrayEquals(new int[] {3, 32, 32}, rebuilt.inputShape());
+        assertSameState(net, null, rebuilt, null);
+        assertThrows(IllegalArgumentException.class, () -> ModelFile.write(new ByteArrayOutputStream(), net, null,
+                Map.of(), List.of("cat"), null, null));
     }
 
     /** The file with its header edited, length and CRC fixed up: only the edit is wrong. */
@@ -196,8 +234,8 @@ class ModelFileTest {
         magic[0] = 'X';
         assertFails(magic, "not a sparkcnn model file: it starts with \"XPARKCNN\"");
         byte[] version = ok.clone();
-        version[8] = 2;
-        assertFails(version, "format version 2 is not supported (this build reads version 1)");
+        version[8] = 3;
+        assertFails(version, "format version 3 is not supported (this build reads versions 1 to 2)");
         for (int bad : new int[] {-5, Integer.MAX_VALUE}) {
             byte[] len = ok.clone();
             ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).putInt(12, bad);
@@ -205,14 +243,25 @@ class ModelFileTest {
         }
         assertFails(Arrays.copyOf(ok, 100), "truncated: the file ends at byte 100, inside the header");
 
-        assertFails(withHeader(ok, h -> "{\"format\":1,}"), "header: line 1, column 13: expected a quoted key");
+        assertFails(withHeader(ok, h -> "{\"format\":2,}"), "header: line 1, column 13: expected a quoted key");
         assertFails(withHeaderBytes(ok, new byte[] {'{', '"', (byte) 0xff, '"', '}'}), "header is not valid UTF-8");
         assertFails(withHeader(ok, h -> h.replace(",\"classes\":10", "")), "header: the header has no \"classes\"");
         assertFails(withHeader(ok, h -> h.replace("\"meta\":{", "\"colour\":1,\"meta\":{")), "unknown key \"colour\"");
-        assertFails(withHeader(ok, h -> h.replace("\"lenet5\"", "\"vgg16\"")), "unknown model 'vgg16'");
+        assertFails(withHeader(ok, h -> h.replace("\"format\":2", "\"format\":1")), "\"format\" must be an integer in [2, 2]");
+        ByteArrayOutputStream full = new ByteArrayOutputStream();
+        ModelFile.write(full, ModelZoo.build("lenet5", 1), null, Map.of(), List.of("0", "1", "2", "3", "4", "5", "6", "7",
+                "8", "9"), new float[] {0.3f}, new float[] {0.35f});
+        byte[] withAbout = full.toByteArray();
+        read(withAbout);
+        assertFails(withHeader(withAbout, h -> h.replace("\"normalization\":{", "\"normalization\":{\"gamma\":1,")),
+                "\"normalization\" has an unknown key \"gamma\"");
+        assertFails(withHeader(withAbout, h -> h.replace("\"classNames\":[\"0\",", "\"classNames\":[")),
+                "\"classNames\" must be a list of 10 names");
+        assertFails(withHeader(withAbout, h -> h.replace("\"std\":[0.35]", "\"std\":[0.35,1]")),
+                "\"normalization\".\"std\" must be a list of 1 numbers");
         assertFails(withHeader(ok, h -> h.replace("\"steps\":2", "\"steps\":-1")),
                 "\"optimizer\".\"steps\" must be an integer in [0, ");
-        assertFails(withHeader(ok, h -> h.replace("\"format\":1", "\"format\":1.5")), "\"format\" must be an integer");
+        assertFails(withHeader(ok, h -> h.replace("\"format\":2", "\"format\":1.5")), "\"format\" must be an integer");
         assertFails(withHeader(ok, h -> h.replace(conv1, conv1.replace("[6,1,5,5]", "[6,1,5,-5]"))),
                 "\"tensors\"[0].\"shape\"[3] must be an integer in [1, 2147483647], got -5");
         assertFails(withHeader(ok, h -> h.replace(conv1, conv1.replace("[6,1,5,5]", "[65536,65536]"))),
