@@ -4,7 +4,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 ensure_built() {
   local stamp="$ROOT/target/classes/.built"
-  if [ ! -f "$stamp" ] || [ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$stamp" -print -quit)" ]; then
+  if [ ! -f "$stamp" ] || [ -n "$(find "$ROOT/src/main" "$ROOT/conf/models" "$ROOT/pom.xml" -newer "$stamp" -print -quit)" ]; then
     (cd "$ROOT" && mvn -B -q -DskipTests compile) >&2 || { echo "error: build failed (mvn compile in $ROOT)" >&2; exit 2; }
     touch "$stamp"
   fi

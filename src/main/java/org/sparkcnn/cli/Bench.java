@@ -17,6 +17,7 @@ import org.sparkcnn.layer.Conv2d;
 import org.sparkcnn.layer.Padding;
 import org.sparkcnn.layer.Param;
 import org.sparkcnn.layer.Profiler;
+import org.sparkcnn.model.ModelLibrary;
 import org.sparkcnn.model.ModelZoo;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.optim.Sgd;
@@ -29,11 +30,13 @@ import org.sparkcnn.tensor.Tensor;
  */
 public final class Bench {
     static final String USAGE = String.join("\n",
-            "usage: jobs/bench.sh --model NAME --mode train|infer [--batch N] [--threads N] [--seconds S]",
-            "                     [--warmup S] [--windows N] [--layers]",
+            "usage: jobs/bench.sh --model NAME --mode train|infer [--input CxHxW] [--classes N] [--batch N]",
+            "                     [--threads N] [--seconds S] [--warmup S] [--windows N] [--layers]",
             "       jobs/bench.sh --kernel conv --in C --out K --size H --kernel-size k [--stride s]",
             "                     [--padding p] [--impl auto|direct|im2col[,...]] [--batch N] [--threads N] [--seconds S]",
-            "  --model      lenet5, convnet, resnet20 or inception",
+            "  --model      a library network (" + String.join(", ", ModelLibrary.NAMES) + ") or a description file",
+            "  --input      image shape (default 1x28x28: Fashion-MNIST's images when installed, else noise)",
+            "  --classes    outputs (default 10)",
             "  --mode       train (SGD step as in models.md) or infer (inference-mode forward)",
             "  --batch      images per step (default 64 for train and kernels, 256 for infer)",
             "  --threads    intra-op threads (default: available processors)",
@@ -63,6 +66,8 @@ public final class Bench {
         boolean layers;
         List<Convolution.Impl> impls = List.of(Convolution.Impl.AUTO);
         int in = -1, out = -1, size = -1, kernelSize = -1, stride = 1, padding = -1;
+        int[] input = ModelZoo.MNIST;
+        int classes = 10;
     }
 
     static Options parse(String[] a) {
@@ -73,6 +78,8 @@ public final class Bench {
                 case "--help": case "-h": System.out.print(USAGE); System.exit(0); break;
                 case "--layers": o.layers = true; break;
                 case "--model": o.model = val(a, ++i, f); break;
+                case "--input": o.input = ModelTool.shape(val(a, ++i, f), f); break;
+                case "--classes": o.classes = intVal(a, ++i, f, 1); break;
                 case "--mode": o.mode = val(a, ++i, f); break;
                 case "--kernel": o.kernel = val(a, ++i, f); break;
                 case "--batch": o.batch = intVal(a, ++i, f, 1); break;
@@ -98,9 +105,11 @@ public final class Bench {
                 throw new IllegalArgumentException("--kernel conv needs --in, --out, --size and --kernel-size");
             }
         } else {
-            if (o.model == null || !ModelZoo.NAMES.contains(o.model)) {
-                throw new IllegalArgumentException("--model must be one of " + ModelZoo.NAMES + ", got " + o.model);
+            if (o.model == null) {
+                throw new IllegalArgumentException("--model needs a library network (" + String.join(", ", ModelLibrary.NAMES)
+                        + ") or a description file");
             }
+            ModelLibrary.describe(o.model);
             if (!"train".equals(o.mode) && !"infer".equals(o.mode)) {
                 throw new IllegalArgumentException("--mode must be train or infer, got " + o.mode);
             }
@@ -208,25 +217,28 @@ public final class Bench {
         }
     }
 
-    /** Batches of real Fashion-MNIST when installed, else seeded noise (said on stdout). */
-    static List<Tensor> batches(int batch, int count, List<int[]> labels) throws IOException {
+    /** Batches of real Fashion-MNIST when the shape is theirs and they are installed, else seeded noise (said on stdout). */
+    static List<Tensor> batches(int batch, int count, int[] shape, int classes, List<int[]> labels) throws IOException {
         Dataset d = null;
-        try {
-            d = Dataset.fashionMnist(Dataset.FASHION_DIR, "train", batch * count);
-        } catch (java.nio.file.NoSuchFileException e) {
-            System.out.println("Fashion-MNIST not installed: benchmarking on random images");
+        if (java.util.Arrays.equals(shape, ModelZoo.MNIST) && classes == 10) {
+            try {
+                d = Dataset.fashionMnist(Dataset.FASHION_DIR, "train", batch * count);
+            } catch (java.nio.file.NoSuchFileException e) {
+                System.out.println("Fashion-MNIST not installed: benchmarking on random images");
+            }
         }
+        int pixels = shape[0] * shape[1] * shape[2];
         List<Tensor> out = new ArrayList<>();
         SplittableRandom r = new SplittableRandom(1);
         for (int b = 0; b < count; b++) {
-            Tensor x = new Tensor(batch, 1, 28, 28);
+            Tensor x = new Tensor(batch, shape[0], shape[1], shape[2]);
             int[] y = new int[batch];
             for (int i = 0; i < batch; i++) {
                 int src = (b * batch + i) % (d == null ? 1 : d.size());
-                for (int j = 0; j < 784; j++) {
-                    x.data[i * 784 + j] = d == null ? (float) r.nextGaussian() : d.images[src * 784 + j];
+                for (int j = 0; j < pixels; j++) {
+                    x.data[i * pixels + j] = d == null ? (float) r.nextGaussian() : d.images[src * pixels + j];
                 }
-                y[i] = d == null ? r.nextInt(10) : d.labels[src];
+                y[i] = d == null ? r.nextInt(classes) : d.labels[src];
             }
             out.add(x);
             labels.add(y);
@@ -235,14 +247,14 @@ public final class Bench {
     }
 
     static void model(Options o, Parallel pool) throws IOException {
-        Network net = ModelZoo.build(o.model, 1).setParallel(pool);
-        boolean bn = o.model.equals("resnet20") || o.model.equals("inception");
+        Network net = ModelLibrary.build(o.model, o.input, o.classes, 1).setParallel(pool);
+        boolean bn = !net.buffers().isEmpty(); // as models.md trains the batch-norm networks
         double lr = bn ? 0.05 : 0.01;
         Sgd sgd = new Sgd(0.9, bn ? 5e-4 : 0);
         List<Param> params = net.paramList();
         List<int[]> labels = new ArrayList<>();
         boolean train = o.mode.equals("train");
-        List<Tensor> data = batches(o.batch, train ? Math.max(1, 12800 / o.batch) : 1, labels);
+        List<Tensor> data = batches(o.batch, train ? Math.max(1, 12800 / o.batch) : 1, o.input, o.classes, labels);
         int[] next = {0};
         Runnable step = train ? () -> {
             int i = next[0]++ % data.size();
@@ -253,15 +265,16 @@ public final class Bench {
         long[] bytes = new long[1];
         double[] rates = measure(step, o, bytes);
         double[] ips = Arrays.stream(rates).map(r -> r * o.batch).toArray();
-        System.out.printf(Locale.ROOT, "%s %s batch %d threads %d: images/s median %.1f min %.1f max %.1f (%d windows of %.1f s);"
-                        + " allocated bytes/step %d%n", o.model, o.mode, o.batch, o.threads, median(ips),
+        String shape = o.input[0] + "x" + o.input[1] + "x" + o.input[2];
+        System.out.printf(Locale.ROOT, "%s %s %s batch %d threads %d: images/s median %.1f min %.1f max %.1f (%d windows of %.1f s);"
+                        + " allocated bytes/step %d%n", o.model, shape, o.mode, o.batch, o.threads, median(ips),
                 Arrays.stream(ips).min().getAsDouble(), Arrays.stream(ips).max().getAsDouble(), o.windows,
                 o.seconds / o.windows, bytes[0]);
         if (o.layers) {
             layerTable(net, step, data.get(0).shape(), train);
         }
-        System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,"
-                        + "\"images_per_second\":%.1f,\"allocated_bytes_per_step\":%d}%n", o.model, o.mode, o.batch,
+        System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"input\":\"%s\",\"classes\":%d,\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,"
+                        + "\"images_per_second\":%.1f,\"allocated_bytes_per_step\":%d}%n", o.model, shape, o.classes, o.mode, o.batch,
                 o.threads, median(ips), bytes[0]);
     }
 

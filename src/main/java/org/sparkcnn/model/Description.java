@@ -135,4 +135,9 @@ public final class Description {
     Node root() {
         return root;
     }
+
+    /** Whether the description fixes a top-level field, e.g. "input" or "classes". */
+    public boolean fixes(String field) {
+        return root.object().containsKey(field);
+    }
 }
