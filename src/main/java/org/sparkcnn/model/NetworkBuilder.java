@@ -205,10 +205,11 @@ public final class NetworkBuilder {
         Layer layer;
         try {
             layer = blocks.containsKey(type) ? block(type, node, f, name, in, path) : create(type, f, name, in, path);
+            layer.setPath(path); // the layer's own errors name its whole path
             int[] out = layer.outputShape(in);
             return List.of(new Built(layer, node, out));
         } catch (ShapeException e) {
-            throw DescriptionException.at(node, "layer '" + path + "' on input " + Shapes.str(in) + ": " + e.getMessage());
+            throw DescriptionException.at(node, "on input " + Shapes.str(in) + ": " + e.getMessage());
         }
     }
 

@@ -51,7 +51,7 @@ class DescriptionErrorTest {
     void aKernelLargerThanItsPaddedInput() {
         says(error("{\"layers\": [\n {\"type\": \"maxpool\", \"kernel\": 4},\n {\"type\": \"conv\", \"out\": 8},\n"
                 + " {\"type\": \"conv\", \"out\": 8, \"kernel\": 9}\n]}"),
-                "net.json:4: layers[2]: layer 'conv2' on input [1, 8, 5, 5]", "kernel 9×9 is larger than the padded input 5×5");
+                "net.json:4: layers[2]: on input [1, 8, 5, 5]: layer 'conv2' (Conv2d 8→8 9×9", "kernel 9×9 is larger than the padded input 5×5");
     }
 
     @Test
