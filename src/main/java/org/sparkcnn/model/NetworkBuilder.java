@@ -199,7 +199,8 @@ public final class NetworkBuilder {
         Set<String> allowed = new HashSet<>(List.of("type", "name"));
         allowed.addAll(TYPES.containsKey(type) ? TYPES.get(type) : args(type).keySet());
         Fields f = new Fields(node, type, allowed);
-        String auto = (PREFIX.containsKey(type) ? PREFIX.get(type) : type) + counts.merge(type, 1, Integer::sum);
+        String prefix = PREFIX.getOrDefault(type, type); // counted per prefix: maxpool and avgpool share "pool"
+        String auto = prefix + counts.merge(prefix, 1, Integer::sum);
         String name = f.string("name", auto);
         String path = parent.isEmpty() ? name : name.isEmpty() ? parent : parent + "." + name;
         Layer layer;
