@@ -189,13 +189,11 @@ public final class DistributedTrainer implements AutoCloseable {
     }
 
     /**
-     * The configured mean or std, or by default the training set's (its _stats.json, read once);
-     * a dataset imported before those were stored gets 0 and 1, as before, with a warning.
+     * The configured mean or std, or by default the training set's (its _stats.json); a dataset
+     * imported before those were stored gets 0 and 1, as before, with a warning. The training set
+     * is read once, whatever the keys say, so that images of mixed sizes always fail here.
      */
     private float[] normalisation(String key, int channels) {
-        if (!cfg.fromDataset(key)) {
-            return cfg.floats(key);
-        }
         if (trainInfo == null) {
             requireDataset(spark, "train", cfg.get("train"));
             try {
@@ -203,13 +201,17 @@ public final class DistributedTrainer implements AutoCloseable {
             } catch (IOException e) {
                 throw new IllegalArgumentException("train = " + cfg.get("train") + ": cannot be read: " + e.getMessage(), e);
             }
-            if (trainInfo.mean == null) {
+            boolean used = cfg.fromDataset("mean") || cfg.fromDataset("std");
+            if (used && trainInfo.mean == null) {
                 warn("train = " + trainInfo.path + " has no " + ImageLayout.STATS_FILE + " (imported before it was written):"
                         + " mean 0 and std 1 stand in for 'dataset'; set mean and std, or import it again");
-            } else {
+            } else if (used) {
                 log("the training set's statistics (" + ImageLayout.STATS_FILE + "): mean "
                         + Arrays.toString(trainInfo.meanFor(channels)) + ", std " + Arrays.toString(trainInfo.stdFor(channels)));
             }
+        }
+        if (!cfg.fromDataset(key)) {
+            return cfg.floats(key);
         }
         float[] v = key.equals("mean") ? trainInfo.meanFor(channels) : trainInfo.stdFor(channels);
         return v != null ? v : new float[] {key.equals("mean") ? 0f : 1f};
