@@ -16,7 +16,7 @@ import org.apache.spark.sql.SparkSession;
 import org.sparkcnn.fs.Folders;
 import org.sparkcnn.io.Json;
 
-/** Writes importer output in the ImageLayout: one Parquet file per RDD partition, class names beside. */
+/** Writes importer output in the ImageLayout: one Parquet file per RDD partition, class names and statistics beside. */
 public final class DatasetWriter {
     private DatasetWriter() {
     }
