@@ -26,18 +26,21 @@ public final class Import {
             "  idx            --images FILE --labels FILE --out DIR [--split NAME] [--classes a,b,...]",
             "                 one IDX pair, gzipped or not (split default: test for t10k-* files, else train;",
             "                 classes default: 0, 1, ... up to the largest label)",
-            "  folder         --input DIR --out DIR [--split NAME] [--channels 1|3] [--resize HxW] [--strict]",
-            "                 one sub-folder per class (PNG, JPEG, GIF, BMP via ImageIO); images keep their size",
-            "                 and channels unless --channels/--resize say otherwise (resize is bilinear); a class",
-            "                 folder without images is a warning, with --strict an error",
+            "  folder         --input DIR --out DIR [--split NAME] [--channels 1|3|4] [--resize HxW] [--strict]",
+            "                 one sub-folder per class (PNG, JPEG, GIF, BMP via ImageIO); every image becomes RGB",
+            "                 (grey replicated, alpha dropped), or grey with --channels 1, or RGBA with --channels 4;",
+            "                 images keep their size unless --resize (bilinear); a class folder without images is a",
+            "                 warning, with --strict an error",
             "  image-source   --input DIR --out DIR [--split NAME]",
-            "                 the same folder read by Spark's own image data source",
+            "                 the same folder read by Spark's own image data source (grey, RGB and RGBA as stored)",
             "options for every command:",
             "  --files N      output Parquet files (default 4)",
             "  --overwrite    replace an existing output (without it an existing output is an error); the new one",
             "                 is written beside it and takes its place only when complete",
             "  --master URL   Spark master (default local[*]; under spark-submit, the one it was given)",
             "  --verbose      Spark's warnings on the console too, and the stack trace of a failure",
+            "Each dataset gets _classes.json and _stats.json (rows, image shape, per-channel mean and std) beside its",
+            "files; training normalises with that mean and std unless told otherwise.",
             "Spark's log: logs/import-DATE-TIME.log under the working directory.",
             "");
 
@@ -182,14 +185,12 @@ public final class Import {
     }
 
     private static FolderImporter.Convert convert(Map<String, String> o) {
-        int channels = 0, h = 0, w = 0;
-        String c = o.get("--channels");
-        if (c != null) {
-            if (!c.equals("1") && !c.equals("3")) {
-                throw new IllegalArgumentException("--channels takes 1 or 3, got '" + c + "'");
-            }
-            channels = Integer.parseInt(c);
+        int h = 0, w = 0;
+        String c = o.getOrDefault("--channels", "3");
+        if (!List.of("1", "3", "4").contains(c)) {
+            throw new IllegalArgumentException("--channels takes 1, 3 or 4, got '" + c + "'");
         }
+        int channels = Integer.parseInt(c);
         String r = o.get("--resize");
         if (r != null) {
             String[] hw = r.toLowerCase(Locale.ROOT).split("x");

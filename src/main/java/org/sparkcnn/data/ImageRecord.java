@@ -18,6 +18,19 @@ public final class ImageRecord {
     public double label = Double.NaN;
     public boolean labelPresent;
 
+    /**
+     * The byte offset within an interleaved pixel of each channel in RGB(A) order (grey: itself):
+     * Spark's image struct stores colour as BGR(A), the engine's planes are R, G, B (and A).
+     */
+    public static int[] rgbOffsets(int channels) {
+        switch (channels) {
+            case 1: return new int[] {0};
+            case 3: return new int[] {2, 1, 0};
+            case 4: return new int[] {2, 1, 0, 3};
+            default: throw new IllegalArgumentException("images have 1, 3 or 4 channels, not " + channels);
+        }
+    }
+
     /** Resets every field to missing. */
     public ImageRecord clear() {
         file = null;

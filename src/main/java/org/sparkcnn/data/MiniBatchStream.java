@@ -16,8 +16,12 @@ import org.sparkcnn.tensor.Tensor;
  * source gives no batch.
  *
  * <p>Pixels arrive row-major with channels interleaved, BGR(A) for colour (Spark's image source);
- * the tensor is CHW in RGB(A) order with {@code ((b & 0xff) / 255f - mean[c]) / std[c]}, the very
- * expression of {@link Dataset#fromIdx}, so both give the same floats bit for bit. Augmentation
+ * the tensor is CHW in RGB(A) order (plane 0 is red, as in PyTorch and Keras). A 4-channel row read
+ * for a 3-channel model gives its R, G, B planes: alpha is dropped, as PIL's {@code convert('RGB')}
+ * does, not composited; any other difference in channels (grey for a colour model, colour for a grey
+ * one) is a {@link BadRecordKind#SHAPE_MISMATCH}: the import decides the channels ({@code --channels}).
+ * Values are {@code ((b & 0xff) / 255f - mean[c]) / std[c]}, the very expression of
+ * {@link Dataset#fromIdx}, so both give the same floats bit for bit. Augmentation
  * (random crop with zero padding, horizontal flip) draws from a hash of (seed, epoch, partition,
  * position), position being the row's ordinal in the source counting bad rows too: a retried
  * task sees exactly the same batches.
@@ -51,7 +55,7 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
         this.planeSize = cfg.height * cfg.width;
         this.imageSize = cfg.channels * planeSize;
         this.lut = lookupTables(cfg);
-        this.sourceChannel = sourceChannels(cfg.channels);
+        this.sourceChannel = ImageRecord.rgbOffsets(cfg.channels);
         this.full = new Tensor(cfg.batchSize, cfg.channels, cfg.height, cfg.width);
         this.batch = new MiniBatch(full, new int[cfg.batchSize]);
         this.passHash = mix(mix(mix(cfg.seed + GOLDEN) + cfg.epoch) + cfg.partition);
@@ -184,8 +188,9 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
             return bad(r, BadRecordKind.SIZE_MISMATCH, "image.data", "height×width×nChannels = " + r.height + "×"
                     + r.width + "×" + r.channels + " = " + expected + " but data holds " + r.data.length + " bytes");
         }
-        if (r.channels != cfg.channels || r.height != cfg.height || r.width != cfg.width) {
-            String column = r.channels != cfg.channels ? "image.nChannels" : r.height != cfg.height ? "image.height" : "image.width";
+        boolean alphaDropped = r.channels == 4 && cfg.channels == 3;
+        if (r.channels != cfg.channels && !alphaDropped || r.height != cfg.height || r.width != cfg.width) {
+            String column = r.channels != cfg.channels && !alphaDropped ? "image.nChannels" : r.height != cfg.height ? "image.height" : "image.width";
             return bad(r, BadRecordKind.SHAPE_MISMATCH, column, "the image is " + r.channels + "×" + r.height + "×"
                     + r.width + " (C×H×W) but the model's input is " + cfg.channels + "×" + cfg.height + "×" + cfg.width);
         }
@@ -225,9 +230,10 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
      * Writes the row's pixels into image n of the full buffer: output (c, y, x) reads the padded
      * source at (y + dy, x' + dx) with x' = x, or W − 1 − x when flipped; padding reads as byte 0.
      * Without augmentation dy = dx = p = 0 and this is a plain BGR(A)-to-RGB(A) HWC-to-CHW copy.
+     * The source's pixel stride is its own channel count: a BGRA row read as RGB skips alpha.
      */
     private void convert(ImageRecord r, int n, long pos) {
-        int p = cfg.cropPadding, h = cfg.height, w = cfg.width, ch = cfg.channels;
+        int p = cfg.cropPadding, h = cfg.height, w = cfg.width, ch = cfg.channels, stride = r.channels;
         int dy = p, dx = p;
         boolean flip = false;
         if (p > 0 || cfg.flip) {
@@ -246,7 +252,7 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
                 for (int x = 0; x < w; x++) {
                     int sx = (flip ? w - 1 - x : x) + dx - p;
                     boolean inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
-                    out[o + x] = values[inside ? px[(sy * w + sx) * ch + sc] & 0xff : 0];
+                    out[o + x] = values[inside ? px[(sy * w + sx) * stride + sc] & 0xff : 0];
                 }
             }
         }
@@ -260,14 +266,6 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
             }
         }
         return t;
-    }
-
-    private static int[] sourceChannels(int channels) {
-        switch (channels) {
-            case 1: return new int[] {0};
-            case 3: return new int[] {2, 1, 0};
-            default: return new int[] {2, 1, 0, 3};
-        }
     }
 
     /** SplitMix64's finaliser: a bijective 64-bit mix. */

@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -28,6 +29,8 @@ import org.sparkcnn.data.BadRecordPolicy;
 import org.sparkcnn.data.MiniBatch;
 import org.sparkcnn.data.MiniBatchStream;
 import org.sparkcnn.data.ReaderConfig;
+import org.sparkcnn.data.parquet.DatasetInfo;
+import org.sparkcnn.data.parquet.ImageLayout;
 import org.sparkcnn.data.parquet.ParquetImageReader;
 import org.sparkcnn.io.Json;
 import org.sparkcnn.io.ModelFile;
@@ -92,6 +95,8 @@ public final class DistributedTrainer implements AutoCloseable {
     private ParameterServer server;
     private Broadcast<RoundInput> broadcast;
     private int failPartition = -1;
+    /** The training set's shape and statistics, read when mean or std is left to the dataset. */
+    private DatasetInfo trainInfo;
 
     /** Checks the configuration and the datasets' columns, partitions and caches the training set. */
     public DistributedTrainer(SparkSession spark, TrainConfig cfg, PrintStream log) {
@@ -189,8 +194,8 @@ public final class DistributedTrainer implements AutoCloseable {
     private ReaderConfig readerConfig(int[] in, int batchSize, boolean training) {
         ReaderConfig r = new ReaderConfig(in[0], in[1], in[2], net.classes());
         r.batchSize = batchSize;
-        r.mean = perChannel(cfg.floats("mean"), in[0], "mean");
-        r.std = perChannel(cfg.floats("std"), in[0], "std");
+        r.mean = perChannel(normalisation("mean", in[0]), in[0], "mean");
+        r.std = perChannel(normalisation("std", in[0]), in[0], "std");
         r.cropPadding = training ? cfg.getInt("cropPadding", 0) : 0;
         r.flip = training && cfg.getBoolean("flip");
         r.seed = seed;
@@ -198,6 +203,35 @@ public final class DistributedTrainer implements AutoCloseable {
         r.policy.onBadRecord = BadRecordPolicy.OnBadRecord.parse(cfg.get("onBadRecord"), "onBadRecord");
         r.policy.maxBadFraction = cfg.getDouble("maxBadFraction", 0);
         return r.validate();
+    }
+
+    /**
+     * The configured mean or std, or by default the training set's (its _stats.json); a dataset
+     * imported before those were stored gets 0 and 1, as before, with a warning. The training set
+     * is read once, whatever the keys say, so that images of mixed sizes always fail here.
+     */
+    private float[] normalisation(String key, int channels) {
+        if (trainInfo == null) {
+            requireDataset(spark, "train", cfg.get("train"));
+            try {
+                trainInfo = DatasetInfo.read(spark, "train", cfg.get("train"));
+            } catch (IOException e) {
+                throw new IllegalArgumentException("train = " + cfg.get("train") + ": cannot be read: " + e.getMessage(), e);
+            }
+            boolean used = cfg.fromDataset("mean") || cfg.fromDataset("std");
+            if (used && trainInfo.mean == null) {
+                warn("train = " + trainInfo.path + " has no " + ImageLayout.STATS_FILE + " (imported before it was written):"
+                        + " mean 0 and std 1 stand in for 'dataset'; set mean and std, or import it again");
+            } else if (used) {
+                log("the training set's statistics (" + ImageLayout.STATS_FILE + "): mean "
+                        + Arrays.toString(trainInfo.meanFor(channels)) + ", std " + Arrays.toString(trainInfo.stdFor(channels)));
+            }
+        }
+        if (!cfg.fromDataset(key)) {
+            return cfg.floats(key);
+        }
+        float[] v = key.equals("mean") ? trainInfo.meanFor(channels) : trainInfo.stdFor(channels);
+        return v != null ? v : new float[] {key.equals("mean") ? 0f : 1f};
     }
 
     private static float[] perChannel(float[] v, int channels, String key) {

@@ -90,10 +90,11 @@ public final class TrainConfig {
                 c -> c.getInt("treeDepth", 1));
         key(SPARK_ONLY, "keepCheckpoints", "3", "checkpoints kept in output/checkpoints (0 = all)",
                 c -> c.getInt("keepCheckpoints", 0));
-        key(SPARK_ONLY, "mean", "0", "per-channel mean subtracted after scaling pixels to [0, 1] (one value or one per channel)",
-                c -> c.floats("mean"));
-        key(SPARK_ONLY, "std", "1", "per-channel standard deviation divided by (one value or one per channel)",
-                c -> c.floats("std"));
+        key(SPARK_ONLY, "mean", "dataset", "per-channel mean subtracted after scaling pixels to [0, 1]: dataset (the"
+                + " training set's, stored by the import; empty = the same), one value, or one per channel",
+                c -> c.normalisation("mean"));
+        key(SPARK_ONLY, "std", "dataset", "per-channel standard deviation divided by: dataset, one value, or one per channel",
+                c -> c.normalisation("std"));
         key(SPARK_ONLY, "cropPadding", "0", "random crop with this much zero padding per side (0 = off)",
                 c -> c.getInt("cropPadding", 0));
         key(SPARK_ONLY, "flip", "false", "random horizontal flip", c -> c.getBoolean("flip"));
@@ -284,6 +285,17 @@ public final class TrainConfig {
             // reported below
         }
         throw bad("syncEvery", "'epoch' or a number of mini-batches >= 1");
+    }
+
+    /** Whether {@code key} (mean or std) asks for the training set's stored statistics: "dataset" or empty. */
+    public boolean fromDataset(String key) {
+        return get(key).isEmpty() || get(key).equals("dataset");
+    }
+
+    private void normalisation(String key) {
+        if (!fromDataset(key)) {
+            floats(key);
+        }
     }
 
     /** A comma-separated list of finite numbers. */

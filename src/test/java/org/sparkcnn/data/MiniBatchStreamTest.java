@@ -193,6 +193,27 @@ class MiniBatchStreamTest {
         assertArrayEquals(expected, s.next().images.data, 0f);
     }
 
+    @Test
+    void bgraReadByAnRgbModelDropsAlpha() {
+        byte[] bgra = {1, 2, 3, 4, 11, 12, 13, 14};   // 1×2 image
+        MiniBatchStream s = new MiniBatchStream(List.of(colour(4, 1, 2, bgra, 0)).iterator(), new ReaderConfig(3, 1, 2, 1));
+        float[] expected = {3, 13, 2, 12, 1, 11};      // R, G, B planes; alpha 4 and 14 gone, not blended in
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] /= 255f;
+        }
+        assertArrayEquals(expected, s.next().images.data, 0f);
+    }
+
+    @Test
+    void greyReadByAnRgbModelIsAShapeMismatch() {
+        ReaderConfig cfg = new ReaderConfig(3, 2, 2, 10);
+        BadRecordException e = assertThrows(BadRecordException.class,
+                () -> new MiniBatchStream(List.of(good(0)).iterator(), cfg).next());
+        assertEquals(BadRecordKind.SHAPE_MISMATCH, e.kind);
+        assertTrue(e.getMessage().contains("column image.nChannels: the image is 1×2×2 (C×H×W) but the model's input is"
+                + " 3×2×2"), e.getMessage());
+    }
+
     // ---- bad records ----
 
     /** Breaks a good row in the way named by kind; returns the column that must be reported. */

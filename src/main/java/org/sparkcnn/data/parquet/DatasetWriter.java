@@ -5,7 +5,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -17,7 +16,7 @@ import org.apache.spark.sql.SparkSession;
 import org.sparkcnn.fs.Folders;
 import org.sparkcnn.io.Json;
 
-/** Writes importer output in the ImageLayout: one Parquet file per RDD partition, class names beside. */
+/** Writes importer output in the ImageLayout: one Parquet file per RDD partition, class names and statistics beside. */
 public final class DatasetWriter {
     private DatasetWriter() {
     }
@@ -32,10 +31,11 @@ public final class DatasetWriter {
 
     /**
      * Writes the rows (ImageLayout.schema(classes)) as the dataset {@code out}, one file per
-     * partition, with {@code out/_classes.json}; returns the rows written per split. The dataset is
-     * written beside {@code out} under a hidden name, checked complete (Spark's success marker, the
-     * classes file, every file readable), and only then put in place of an existing one, so a failed
-     * or interrupted import leaves the previous dataset exactly as it was.
+     * partition, with {@code out/_classes.json} and {@code out/_stats.json}; returns the rows written
+     * per split. The dataset is written beside {@code out} under a hidden name, checked complete
+     * (Spark's success marker, the classes file, every row read back by the pass that computes the
+     * statistics), and only then put in place of an existing one, so a failed or interrupted import
+     * leaves the previous dataset exactly as it was.
      */
     public static Map<String, Long> write(SparkSession spark, JavaRDD<Row> rows, List<String> classes, String out,
                                           boolean overwrite) throws IOException {
@@ -59,10 +59,9 @@ public final class DatasetWriter {
             if (!fs.exists(new Path(staged, "_SUCCESS"))) {
                 throw new IOException("the Spark job writing " + out + " ended without its success marker");
             }
-            perSplit = new TreeMap<>();
-            for (Row r : spark.read().parquet(staged.toString()).groupBy(ImageLayout.SPLIT).count().collectAsList()) {
-                perSplit.put(r.isNullAt(0) ? "(none)" : r.getString(0), r.getLong(1));
-            }
+            ImageStats stats = stats(spark, staged.toString());
+            stats.write(fs, staged);
+            perSplit = stats.splits();
             Folders.replace(fs, staged, target);
         } catch (Exception e) { // Spark's SparkException is checked, thrown from Scala undeclared
             try {
@@ -73,6 +72,20 @@ public final class DatasetWriter {
             throw e;
         }
         return perSplit;
+    }
+
+    /** The written dataset read back in one pass: mapPartitions, then an exact merge of the partitions' sums. */
+    static ImageStats stats(SparkSession spark, String path) {
+        org.apache.spark.sql.Dataset<Row> written = spark.read().parquet(path);
+        ParquetImageReader reader = new ParquetImageReader(written.schema());
+        int split = written.schema().fieldIndex(ImageLayout.SPLIT);
+        spark.sparkContext().setJobDescription("sparkcnn: read back " + path + " and sum its pixels");
+        try {
+            return written.javaRDD().mapPartitions(rows -> List.of(ImageStats.of(reader, split, rows)).iterator())
+                    .fold(new ImageStats(), ImageStats::merge);
+        } finally {
+            spark.sparkContext().setJobDescription(null);
+        }
     }
 
     /** "train 60000 rows, test 10000 rows". */

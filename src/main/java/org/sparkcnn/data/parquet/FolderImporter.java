@@ -1,9 +1,13 @@
 package org.sparkcnn.data.parquet;
 
+import java.awt.AlphaComposite;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
 import java.awt.image.DataBufferByte;
+import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,9 +36,11 @@ import org.sparkcnn.data.InputException;
 /**
  * A folder with one sub-folder per class (PNG, JPEG, GIF, BMP, decoded by the JDK's ImageIO) to the
  * ImageLayout, as a Spark job: the driver lists file names only; tasks read and decode the files.
- * Classes are the sub-folder names in sorted order. Images keep their own size and channels
- * (grey 1, colour 3, with alpha 4) unless {@code channels} (1 or 3) or a fixed size is asked for;
- * a file ImageIO cannot decode fails the job with its path. A class folder without images is kept
+ * Classes are the sub-folder names in sorted order. Every image becomes {@code channels} channels,
+ * RGB by default, as PyTorch's ImageFolder ({@code PIL convert('RGB')}) and Keras
+ * ({@code color_mode='rgb'}) give: grey replicated, alpha dropped (not composited); 1 is grey (PIL's
+ * luma for colour), 4 keeps alpha (255 for opaque images). Images keep their own size unless a fixed
+ * size is asked for; a file ImageIO cannot decode fails the job with its path. A class folder without images is kept
  * as a class (indices follow the sorted names, as Keras' image_dataset_from_directory does) with a
  * warning, or refused when {@code strict}.
  */
@@ -42,14 +48,14 @@ public final class FolderImporter {
     static final List<String> EXTENSIONS = List.of("png", "jpg", "jpeg", "gif", "bmp");
     static final String FORMATS = "PNG, JPEG, GIF, BMP";
 
-    /** What to do to every image: 0 channels = keep, height/width 0 = keep. */
+    /** What to do to every image: {@code channels} 1, 3 (RGB) or 4 (RGBA); height/width 0 = keep. */
     public static final class Convert implements Serializable {
         private static final long serialVersionUID = 1L;
         final int channels, height, width;
 
         public Convert(int channels, int height, int width) {
-            if (channels != 0 && channels != 1 && channels != 3) {
-                throw new IllegalArgumentException("--channels takes 1 or 3, got " + channels);
+            if (channels != 1 && channels != 3 && channels != 4) {
+                throw new IllegalArgumentException("--channels takes 1, 3 or 4, got " + channels);
             }
             if (height < 0 || width < 0 || (height == 0) != (width == 0)) {
                 throw new IllegalArgumentException("--resize takes HxW with both positive, got " + height + "x" + width);
@@ -179,24 +185,20 @@ public final class FolderImporter {
 
     /** The file as Spark's image struct (origin, height, width, nChannels, mode, data). */
     static Row decode(String file, Configuration conf, Convert convert) {
-        BufferedImage img = read(file, conf);
-        int channels = convert.channels != 0 ? convert.channels
-                : img.getColorModel().getNumColorComponents() == 1 && !img.getColorModel().hasAlpha() ? 1
-                : img.getColorModel().hasAlpha() ? 4 : 3;
+        BufferedImage img = converted(read(file, conf), convert.channels);
         int h = convert.height != 0 ? convert.height : img.getHeight();
         int w = convert.width != 0 ? convert.width : img.getWidth();
-        int type = channels == 1 ? BufferedImage.TYPE_BYTE_GRAY
-                : channels == 3 ? BufferedImage.TYPE_3BYTE_BGR : BufferedImage.TYPE_4BYTE_ABGR;
-        BufferedImage target = img;
-        if (img.getType() != type || h != img.getHeight() || w != img.getWidth()) {
-            target = new BufferedImage(w, h, type);
-            Graphics2D g = target.createGraphics();
+        if (h != img.getHeight() || w != img.getWidth()) {
+            BufferedImage scaled = new BufferedImage(w, h, img.getType());
+            Graphics2D g = scaled.createGraphics();
             g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.setComposite(AlphaComposite.Src); // alpha is copied, never blended with the empty canvas
             g.drawImage(img, 0, 0, w, h, null);
             g.dispose();
+            img = scaled;
         }
-        byte[] px = ((DataBufferByte) target.getRaster().getDataBuffer()).getData().clone();
-        if (channels == 4) { // ABGR in the raster; Spark's CV_8UC4 is BGRA
+        byte[] px = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
+        if (convert.channels == 4) { // ABGR in the raster; Spark's CV_8UC4 is BGRA
             for (int i = 0; i < px.length; i += 4) {
                 byte a = px[i];
                 px[i] = px[i + 1];
@@ -205,7 +207,71 @@ public final class FolderImporter {
                 px[i + 3] = a;
             }
         }
-        int mode = channels == 1 ? 0 : channels == 3 ? 16 : 24;
-        return RowFactory.create(file, h, w, channels, mode, px);
+        int mode = convert.channels == 1 ? 0 : convert.channels == 3 ? 16 : 24;
+        return RowFactory.create(file, h, w, convert.channels, mode, px);
+    }
+
+    /**
+     * A new image of the same size with {@code channels} channels (TYPE_BYTE_GRAY, TYPE_3BYTE_BGR or
+     * TYPE_4BYTE_ABGR), converted pixel by pixel rather than drawn: Java2D would composite alpha
+     * over black, and treats ImageIO's grey as linear light, so that getRGB turns 128 into 188.
+     * Grey values are the file's samples (scaled to 8 bits), colour is sRGB from getRGB, and colour
+     * to grey is PIL's luma (R·299 + G·587 + B·114) / 1000, rounded.
+     */
+    static BufferedImage converted(BufferedImage img, int channels) {
+        int w = img.getWidth(), h = img.getHeight();
+        BufferedImage out = new BufferedImage(w, h, channels == 1 ? BufferedImage.TYPE_BYTE_GRAY
+                : channels == 3 ? BufferedImage.TYPE_3BYTE_BGR : BufferedImage.TYPE_4BYTE_ABGR);
+        byte[] o = ((DataBufferByte) out.getRaster().getDataBuffer()).getData();
+        ColorModel cm = img.getColorModel();
+        boolean grey = cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY;
+        boolean alpha = cm.hasAlpha();
+        Raster raster = img.getRaster();
+        int[] v = new int[w], a = new int[w], argb = new int[w];
+        for (int y = 0; y < h; y++) {
+            if (grey) {
+                raster.getSamples(0, y, w, 1, 0, v);
+                if (alpha) {
+                    raster.getSamples(0, y, w, 1, raster.getNumBands() - 1, a);
+                }
+            } else {
+                img.getRGB(0, y, w, 1, argb, 0, w);
+            }
+            for (int x = 0; x < w; x++) {
+                int r, g, b, t;
+                if (grey) {
+                    r = g = b = to8(v[x], cm.getComponentSize(0));
+                    t = alpha ? to8(a[x], cm.getComponentSize(cm.getNumComponents() - 1)) : 255;
+                } else {
+                    t = argb[x] >>> 24;
+                    r = argb[x] >> 16 & 0xff;
+                    g = argb[x] >> 8 & 0xff;
+                    b = argb[x] & 0xff;
+                }
+                int i = (y * w + x) * channels;
+                if (channels == 1) {
+                    o[i] = (byte) (grey ? r : (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
+                } else if (channels == 3) {
+                    o[i] = (byte) b;
+                    o[i + 1] = (byte) g;
+                    o[i + 2] = (byte) r;
+                } else {
+                    o[i] = (byte) t;
+                    o[i + 1] = (byte) b;
+                    o[i + 2] = (byte) g;
+                    o[i + 3] = (byte) r;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A sample of {@code bits} bits as 8 bits, rounded (16-bit PNGs). */
+    private static int to8(int sample, int bits) {
+        if (bits == 8) {
+            return sample;
+        }
+        int max = (1 << bits) - 1;
+        return (sample * 255 + max / 2) / max;
     }
 }

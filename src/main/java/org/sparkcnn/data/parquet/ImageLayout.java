@@ -31,6 +31,11 @@ public final class ImageLayout {
     public static final String CLASSES_KEY = "sparkcnn.classes";
     /** The file written beside the data with the same class names, for tools that do not read Spark metadata. */
     public static final String CLASSES_FILE = "_classes.json";
+    /**
+     * The file written beside the data with its row count, image shape and per-channel pixel
+     * statistics (ImageStats); like _classes.json, Spark's readers skip it for its leading underscore.
+     */
+    public static final String STATS_FILE = "_stats.json";
     /** Row groups of ~8 MiB: thousands of small images per group, a few dozen large ones. */
     public static final long ROW_GROUP_BYTES = 8L << 20;
     public static final String COMPRESSION = "zstd";

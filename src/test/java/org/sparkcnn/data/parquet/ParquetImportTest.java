@@ -177,7 +177,7 @@ class ParquetImportTest {
     }
 
     @Test
-    void folderImporterDecodesPngAndJpegOfMixedSizes(@TempDir Path tmp) throws IOException {
+    void folderImporterDecodesPngAndJpegOfMixedSizesToRgb(@TempDir Path tmp) throws IOException {
         Path in = tmp.resolve("in");
         BufferedImage gray = new BufferedImage(7, 5, BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < 5; y++) {
@@ -192,7 +192,7 @@ class ParquetImportTest {
         png(in.resolve("coats/c.jpg"), new BufferedImage(9, 8, BufferedImage.TYPE_3BYTE_BGR), "jpg");
         Files.writeString(in.resolve("coats/notes.txt"), "not an image, ignored");
         String out = tmp.resolve("out").toString();
-        Map<String, Long> n = FolderImporter.run(spark, in.toString(), "train", new FolderImporter.Convert(0, 0, 0),
+        Map<String, Long> n = FolderImporter.run(spark, in.toString(), "train", new FolderImporter.Convert(3, 0, 0),
                 out, 2, false, false);
         assertEquals(Map.of("train", 3L), n);
         Dataset<Row> df = spark.read().parquet(out);
@@ -201,9 +201,10 @@ class ParquetImportTest {
         Row a = rows.get(0).getStruct(0), b = rows.get(1).getStruct(0), c = rows.get(2).getStruct(0);
         assertEquals(0, rows.get(0).getInt(1));
         assertEquals(1, rows.get(1).getInt(1));
-        assertEquals(List.of(5, 7, 1, 0), List.of(a.getInt(1), a.getInt(2), a.getInt(3), a.getInt(4)));
+        assertEquals(List.of(5, 7, 3, 16), List.of(a.getInt(1), a.getInt(2), a.getInt(3), a.getInt(4)));
         byte[] ad = (byte[]) a.get(5);
-        assertEquals(2 * 10 + 3, ad[2 * 7 + 3]);
+        int grey = (2 * 7 + 3) * 3;
+        assertArrayEquals(new byte[] {23, 23, 23}, Arrays.copyOfRange(ad, grey, grey + 3), "grey replicated to RGB");
         assertEquals(List.of(6, 4, 3, 16), List.of(b.getInt(1), b.getInt(2), b.getInt(3), b.getInt(4)));
         byte[] bd = (byte[]) b.get(5);
         int at = (2 * 4 + 1) * 3;
@@ -223,7 +224,7 @@ class ParquetImportTest {
         // an undecodable file fails the job with its path
         Files.write(in.resolve("coats/broken.png"), new byte[] {1, 2, 3, 4});
         Exception e = assertThrows(Exception.class, () -> FolderImporter.run(spark, in.toString(), "train",
-                new FolderImporter.Convert(0, 0, 0), tmp.resolve("out3").toString(), 1, false, false));
+                new FolderImporter.Convert(3, 0, 0), tmp.resolve("out3").toString(), 1, false, false));
         assertTrue(String.valueOf(e.getMessage()).contains("broken.png"), e.getMessage());
     }
 
