@@ -274,7 +274,7 @@ public final class ModelFile {
         if (about.description() != null) {
             try {
                 net = NetworkBuilder.build(Description.parse(about.description(), source + " (its network description)"),
-                        inputShape, classes);
+                        model, inputShape, classes);
             } catch (IllegalArgumentException e) {
                 throw new ModelFileException(source, "its network description does not build: " + e.getMessage());
             }

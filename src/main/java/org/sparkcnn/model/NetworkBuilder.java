@@ -83,10 +83,16 @@ public final class NetworkBuilder {
      * them differently is an error naming both. The parameters are not drawn yet ({@link Network#init}).
      */
     public static Network build(Description d, int[] input, int classes) {
+        return build(d, null, input, classes);
+    }
+
+    /** As {@link #build(Description, int[], int)}, named {@code name} (null: the description's "name", else its file's). */
+    public static Network build(Description d, String name, int[] input, int classes) {
         Map<String, Description.Node> top = d.root().object();
         Fields f = new NetworkBuilder(d, 0).new Fields(d.root(), "network",
                 Set.of("name", "input", "classes", "blocks", "layers"));
-        String name = f.string("name", stem(d.source()));
+        String described = f.string("name", stem(d.source()));
+        name = name != null ? name : described;
         int[] fixedInput = f.has("input") ? f.ints("input", 3, 1) : null;
         int fixedClasses = f.has("classes") ? f.integer("classes", 0, 1) : 0;
         int[] shape = input != null ? input.clone() : fixedInput;

@@ -95,8 +95,8 @@ public final class DistributedTrainer implements AutoCloseable {
     private ParameterServer server;
     private Broadcast<RoundInput> broadcast;
     private int failPartition = -1;
-    /** The training set's shape and statistics, read when mean or std is left to the dataset. */
-    private DatasetInfo trainInfo;
+    /** The training set's shape, classes and statistics. */
+    private final DatasetInfo trainInfo;
 
     /** Checks the configuration and the datasets' columns, partitions and caches the training set. */
     public DistributedTrainer(SparkSession spark, TrainConfig cfg, PrintStream log) {
@@ -115,11 +115,18 @@ public final class DistributedTrainer implements AutoCloseable {
         if (!cfg.get("validation").isEmpty()) {
             requireDataset(spark, "validation", cfg.get("validation"));
         }
-        Dataset<Row> rows = ParquetImageReader.load(spark, cfg.get("train"));
-        this.classNames = classNames("train", cfg.get("train"), rows);
         // the network is built for the data: its channels and size, one output per class
-        this.spec = ModelSpec.of(cfg.get("model"), imageShape(cfg.get("train"), rows), classNames.size());
+        try {
+            this.trainInfo = DatasetInfo.read(spark, "train", cfg.get("train"));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("train = " + cfg.get("train") + ": cannot be read: " + e.getMessage(), e);
+        }
+        this.classNames = classNames("train", cfg.get("train"), trainInfo.classes);
+        this.spec = ModelSpec.of(cfg.get("model"), new int[] {trainInfo.channels, trainInfo.height, trainInfo.width},
+                classNames.size());
         this.net = spec.build(seed);
+        announceStatistics(net.inputShape()[0]);
+        Dataset<Row> rows = ParquetImageReader.load(spark, cfg.get("train"));
         this.optimizer = cfg.optimizer();
         this.layout = new StateVector(net, cfg.get("optimizerState").equals("average") ? optimizer : null);
         int[] in = net.inputShape();
@@ -128,9 +135,11 @@ public final class DistributedTrainer implements AutoCloseable {
         this.reader = new ParquetImageReader(rows.schema());
         String val = cfg.get("validation");
         this.validation = val.isEmpty() ? null : ParquetImageReader.load(spark, val);
-        if (validation != null && !classNames("validation", val, validation).equals(classNames)) {
-            throw new IllegalArgumentException("validation = " + val + " has the classes "
-                    + classNames("validation", val, validation) + " but train = " + cfg.get("train") + " has " + classNames);
+        List<String> valClasses = validation == null ? null
+                : classNames("validation", val, org.sparkcnn.data.parquet.ImageLayout.classes(validation.schema()));
+        if (valClasses != null && !valClasses.equals(classNames)) {
+            throw new IllegalArgumentException("validation = " + val + " has the classes " + valClasses + " but train = "
+                    + cfg.get("train") + " has " + classNames);
         }
         spark.sparkContext().setJobDescription("sparkcnn: partition and cache the training set");
         this.train = rows.repartition(partitions, xxhash64(lit(seed), col(ParquetImageReader.FILE), col(ParquetImageReader.ROW)))
@@ -169,26 +178,13 @@ public final class DistributedTrainer implements AutoCloseable {
         }
     }
 
-    /** The class names a dataset's label column carries (docs/data.md). */
-    private static List<String> classNames(String key, String path, Dataset<Row> rows) {
-        List<String> classes = org.sparkcnn.data.parquet.ImageLayout.classes(rows.schema());
+    /** The class names a dataset carries (docs/data.md), which must be there. */
+    private static List<String> classNames(String key, String path, List<String> classes) {
         if (classes == null || classes.isEmpty()) {
-            throw new IllegalArgumentException(key + " = " + path + " has no class names in its label column's metadata:"
+            throw new IllegalArgumentException(key + " = " + path + " has no class names (label metadata or _classes.json):"
                     + " import it with jobs/import.sh (docs/data.md)");
         }
         return classes;
-    }
-
-    /** {C, H, W} of the dataset's first image: the shape the network is built for. */
-    private static int[] imageShape(String path, Dataset<Row> rows) {
-        List<Row> first = rows.select(col(org.sparkcnn.data.parquet.ImageLayout.IMAGE + ".nChannels"),
-                col(org.sparkcnn.data.parquet.ImageLayout.IMAGE + ".height"), col(org.sparkcnn.data.parquet.ImageLayout.IMAGE + ".width"))
-                .limit(1).collectAsList();
-        if (first.isEmpty()) {
-            throw new IllegalArgumentException("train = " + path + " holds no images");
-        }
-        Row r = first.get(0);
-        return new int[] {r.getInt(0), r.getInt(1), r.getInt(2)};
     }
 
     private ReaderConfig readerConfig(int[] in, int batchSize, boolean training) {
@@ -205,28 +201,25 @@ public final class DistributedTrainer implements AutoCloseable {
         return r.validate();
     }
 
+    /** Says which statistics normalise the data when mean or std is left to the dataset. */
+    private void announceStatistics(int channels) {
+        if (!cfg.fromDataset("mean") && !cfg.fromDataset("std")) {
+            return;
+        }
+        if (trainInfo.mean == null) {
+            warn("train = " + trainInfo.path + " has no " + ImageLayout.STATS_FILE + " (imported before it was written):"
+                    + " mean 0 and std 1 stand in for 'dataset'; set mean and std, or import it again");
+        } else {
+            log("the training set's statistics (" + ImageLayout.STATS_FILE + "): mean "
+                    + Arrays.toString(trainInfo.meanFor(channels)) + ", std " + Arrays.toString(trainInfo.stdFor(channels)));
+        }
+    }
+
     /**
      * The configured mean or std, or by default the training set's (its _stats.json); a dataset
-     * imported before those were stored gets 0 and 1, as before, with a warning. The training set
-     * is read once, whatever the keys say, so that images of mixed sizes always fail here.
+     * imported before those were stored gets 0 and 1, as before.
      */
     private float[] normalisation(String key, int channels) {
-        if (trainInfo == null) {
-            requireDataset(spark, "train", cfg.get("train"));
-            try {
-                trainInfo = DatasetInfo.read(spark, "train", cfg.get("train"));
-            } catch (IOException e) {
-                throw new IllegalArgumentException("train = " + cfg.get("train") + ": cannot be read: " + e.getMessage(), e);
-            }
-            boolean used = cfg.fromDataset("mean") || cfg.fromDataset("std");
-            if (used && trainInfo.mean == null) {
-                warn("train = " + trainInfo.path + " has no " + ImageLayout.STATS_FILE + " (imported before it was written):"
-                        + " mean 0 and std 1 stand in for 'dataset'; set mean and std, or import it again");
-            } else if (used) {
-                log("the training set's statistics (" + ImageLayout.STATS_FILE + "): mean "
-                        + Arrays.toString(trainInfo.meanFor(channels)) + ", std " + Arrays.toString(trainInfo.stdFor(channels)));
-            }
-        }
         if (!cfg.fromDataset(key)) {
             return cfg.floats(key);
         }

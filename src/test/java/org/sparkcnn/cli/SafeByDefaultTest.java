@@ -208,18 +208,29 @@ class SafeByDefaultTest {
     }
 
     @Test
-    void aDatasetWhoseClassesDifferFromTheModelsOutputsIsRefusedBeforeTraining() throws IOException {
+    void aDescriptionThatFixesAnotherShapeOrClassCountIsRefusedBeforeTraining() throws IOException {
         Path images = dir.resolve("three-classes");
         for (String cls : List.of("a", "b", "c")) {
             png(images.resolve(cls + "/0.png"), 28, 28, cls.charAt(0));
         }
         String data = dir.resolve("data3/three").toString();
         assertEquals(0, JobRuns.importer("folder", "--input", images.toString(), "--out", data, "--channels", "1",
-                "--master", "local[1]").code()); // grey, as lenet5 reads: only the class count differs
-        JobRuns.Result r = JobRuns.train("--set", "train=" + data, "--set", "validation=", "--set", "model=lenet5",
+                "--master", "local[1]").code());
+        Path fixed = Files.writeString(dir.resolve("ten-classes.json"),
+                "{\"classes\": 10,\n \"layers\": [\"flatten\", {\"type\": \"linear\"}]}");
+        JobRuns.Result r = JobRuns.train("--set", "train=" + data, "--set", "validation=", "--set", "model=" + fixed,
                 "--set", "master=local[1]", "--set", "output=" + dir.resolve("runs/three"));
-        refused(r, "train = " + data + " has 3 classes but model lenet5 has 10 outputs");
+        refused(r, fixed + ":1: classes: the description has 10 classes but the data has 3");
         assertFalse(r.out().contains("epoch 1/"), r.out());
+        Path colour = Files.writeString(dir.resolve("colour.json"),
+                "{\"input\": [3, 28, 28],\n \"layers\": [\"flatten\", {\"type\": \"linear\"}]}");
+        refused(JobRuns.train("--set", "train=" + data, "--set", "validation=", "--set", "model=" + colour,
+                "--set", "master=local[1]", "--set", "output=" + dir.resolve("runs/three")),
+                colour + ":1: input: the description is for 3×28×28 images but the data is 1×28×28");
+        // a library network fits itself to the three classes
+        JobRuns.Result fits = JobRuns.train("--set", "train=" + data, "--set", "validation=", "--set", "model=lenet5",
+                "--set", "epochs=1", "--set", "master=local[1]", "--set", "output=" + dir.resolve("runs/three-fits"));
+        assertEquals(0, fits.code(), fits.toString());
     }
 
     @Test
