@@ -506,6 +506,11 @@ public final class DistributedTrainer implements AutoCloseable {
                         + saved.get(k) + ", this run has " + k + " = " + cfg.get(k));
             }
         }
+        String described = f.about().description();
+        if (described != null && !described.equals(net.description())) {
+            throw new IllegalArgumentException("cannot resume from " + c.path() + ": it was trained with another description"
+                    + " of the network than " + spec.source + " holds now");
+        }
         String p = f.meta().get("partitions");
         if (!Integer.toString(partitions).equals(p)) {
             throw new IllegalArgumentException("cannot resume from " + c.path() + ": it was trained on " + p
