@@ -13,6 +13,7 @@ import org.sparkcnn.optim.Optimizer;
 import org.sparkcnn.tensor.ShapeException;
 import org.sparkcnn.tensor.Shapes;
 import org.sparkcnn.tensor.Tensor;
+import org.sparkcnn.util.SplitMix;
 
 /**
  * Mini-batch training of one network in this JVM on an in-memory dataset. The order of each
@@ -76,7 +77,7 @@ public final class LocalTrainer {
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
+        SplittableRandom r = new SplittableRandom(seed * SplitMix.GOLDEN + epoch);
         for (int i = n - 1; i > 0; i--) {
             int j = r.nextInt(i + 1);
             int t = order[i];
