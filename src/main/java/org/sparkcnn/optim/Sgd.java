@@ -1,5 +1,7 @@
 package org.sparkcnn.optim;
 
+import org.sparkcnn.kernel.VectorOps;
+
 /**
  * SGD with momentum, dampening, Nesterov and L2 weight decay, exactly as PyTorch's torch.optim.SGD:
  * g ← grad + wd·w; v ← g on the first step, else v ← momentum·v + (1 − dampening)·g;
@@ -39,16 +41,8 @@ public final class Sgd extends SlotOptimizer {
 
     @Override
     void update(float[] w, int wo, float[] g, int go, int so, int count) {
-        final float keep = 1f - dampening;
-        final float[] v = momentum != 0f ? state : null;
-        for (int i = 0; i < count; i++) {
-            float d = weightDecay != 0f ? g[go + i] + weightDecay * w[wo + i] : g[go + i];
-            if (v != null) {
-                v[so + i] = first ? d : momentum * v[so + i] + keep * d;
-                d = nesterov ? d + momentum * v[so + i] : v[so + i];
-            }
-            w[wo + i] = w[wo + i] - rate * d;
-        }
+        VectorOps.sgd(w, wo, g, go, momentum != 0f ? state : null, so, count, rate, weightDecay, momentum,
+                1f - dampening, first, nesterov);
     }
 
     @Override
