@@ -25,6 +25,8 @@ public final class Param {
     /**
      * Moves the values and gradient to {@code values} and {@code grads} at {@code offset}
      * (copying what they hold now, e.g. a constructor's initial values) and views them there.
+     * A layer belongs to one network: binding it into a second leaves the first one's arrays
+     * without it.
      */
     public void bind(float[] values, float[] grads, int offset) {
         int[] shape = value.shape();
