@@ -1,5 +1,8 @@
 package org.sparkcnn.data;
 
+import static org.sparkcnn.util.SplitMix.GOLDEN;
+import static org.sparkcnn.util.SplitMix.mix;
+
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import org.sparkcnn.tensor.Tensor;
@@ -28,7 +31,6 @@ import org.sparkcnn.tensor.Tensor;
  */
 public final class MiniBatchStream implements Iterator<MiniBatch> {
     private static final String SKIPPED = "sparkcnn: skipped bad record: ";
-    private static final long GOLDEN = 0x9e3779b97f4a7c15L;
 
     private final Iterator<ImageRecord> source;
     private final ReaderConfig cfg;
@@ -266,13 +268,6 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
             }
         }
         return t;
-    }
-
-    /** SplitMix64's finaliser: a bijective 64-bit mix. */
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
     }
 
     /** A value in [0, bound) from the high 32 bits of z (bias below 2^-31 for small bounds). */

@@ -47,8 +47,11 @@ public final class ModelFile {
         public static final About NONE = new About(null, null, null, null);
     }
 
-    /** One tensor of the file: its header entry and (once read) its data. */
-    record Entry(String name, String role, int[] shape, float[] data) {
+    /** One tensor of the file: its header entry and (once read) its data, from {@code offset} of the array. */
+    record Entry(String name, String role, int[] shape, float[] data, int offset) {
+        Entry(String name, String role, int[] shape, float[] data) {
+            this(name, role, shape, data, 0);
+        }
     }
 
     private final String source;
@@ -89,24 +92,27 @@ public final class ModelFile {
     public static void write(OutputStream out, Network net, Optimizer optimizerOrNull, Map<String, String> meta,
                              List<String> classNames, float[] mean, float[] std) throws IOException {
         List<Entry> entries = new ArrayList<>();
-        net.params().forEach((name, p) -> entries.add(new Entry(name, "param", p.value.shape(), p.value.data)));
-        net.buffers().forEach((name, b) -> entries.add(new Entry(name, "buffer", b.value.shape(), b.value.data)));
+        net.params().forEach((name, p) -> entries.add(new Entry(name, "param", p.value.shape(), p.value.data,
+                p.value.offset)));
+        net.buffers().forEach((name, b) -> entries.add(new Entry(name, "buffer", b.value.shape(), b.value.data,
+                b.value.offset)));
         String kind = null;
         if (optimizerOrNull != null) {
             kind = kind(optimizerOrNull);
             List<String> slots = slots(kind);
-            List<String> names = new ArrayList<>(net.params().keySet());
-            List<Param> params = net.paramList();
-            List<float[]> state = optimizerOrNull.state();
-            for (int i = 0; i < state.size(); i++) {
-                int k = i / slots.size();
-                if (k >= params.size() || state.get(i).length != params.get(k).value.size()) {
-                    throw new IllegalArgumentException(kind + " state array " + i + " does not belong to model '"
-                            + net.name() + "'");
-                }
-                entries.add(new Entry(names.get(k) + "." + slots.get(i % slots.size()), "optimizer",
-                        params.get(k).value.shape(), state.get(i)));
+            float[] state = optimizerOrNull.stateArray();
+            int n = net.numParameters(), per = state == null ? 0 : optimizerOrNull.slotsPerParameter();
+            if (state != null && state.length != per * n) {
+                throw new IllegalArgumentException(kind + " state of " + state.length + " values does not belong to"
+                        + " model '" + net.name() + "' (" + n + " parameters)");
             }
+            // per parameter its slots side by side, each read where it lies in the slot-major state
+            net.params().forEach((name, p) -> {
+                for (int s = 0; s < per; s++) {
+                    entries.add(new Entry(name + "." + slots.get(s), "optimizer", p.value.shape(), state,
+                            s * n + p.value.offset));
+                }
+            });
         }
         About about = new About(net.description(), classNames, mean, std);
         byte[] header = header(net, kind, optimizerOrNull == null ? 0 : optimizerOrNull.steps(), entries,
@@ -120,9 +126,9 @@ public final class ModelFile {
         o.write(header);
         crc.update(header);
         for (Entry e : entries) {
-            for (int i = 0; i < e.data.length; i += CHUNK / 4) {
-                int n = Math.min(CHUNK / 4, e.data.length - i);
-                b.asFloatBuffer().put(e.data, i, n);
+            for (int i = 0, size = Shapes.size(e.shape); i < size; i += CHUNK / 4) {
+                int n = Math.min(CHUNK / 4, size - i);
+                b.asFloatBuffer().put(e.data, e.offset + i, n);
                 b.position(4 * n);
                 emit(o, b, crc);
             }
@@ -369,7 +375,7 @@ public final class ModelFile {
         for (Entry e : have) {
             Tensor t = want.get(e.name);
             checkShape(role, e, t, net);
-            copies.add(() -> System.arraycopy(e.data, 0, t.data, 0, e.data.length));
+            copies.add(() -> System.arraycopy(e.data, 0, t.data, t.offset, e.data.length));
         }
     }
 

@@ -5,19 +5,19 @@ final class ConvSums {
     private ConvSums() {
     }
 
-    /** out[i] = Σ_part partials[part·size + i] in part order, for i in [s, e). */
-    static void sumParts(float[] partials, int parts, int size, int s, int e, float[] out) {
+    /** out[outOff + i] = Σ_part partials[part·size + i] in part order, for i in [s, e). */
+    static void sumParts(float[] partials, int parts, int size, int s, int e, float[] out, int outOff) {
         for (int i = s; i < e; i++) {
             float sum = 0f;
             for (int part = 0; part < parts; part++) {
                 sum += partials[part * size + i];
             }
-            out[i] = sum;
+            out[outOff + i] = sum;
         }
     }
 
-    /** db[k] = Σ over images and positions of dy (NCHW, hw positions per plane), for k in [s, e). */
-    static void biasGradients(float[] dy, int batch, int channels, int hw, int s, int e, float[] db) {
+    /** db[dbOff + k] = Σ over images and positions of dy (NCHW, hw positions per plane), for k in [s, e). */
+    static void biasGradients(float[] dy, int batch, int channels, int hw, int s, int e, float[] db, int dbOff) {
         int outSize = channels * hw;
         for (int k = s; k < e; k++) {
             float sum = 0f;
@@ -26,7 +26,7 @@ final class ConvSums {
                     sum += dy[i];
                 }
             }
-            db[k] = sum;
+            db[dbOff + k] = sum;
         }
     }
 }

@@ -55,12 +55,26 @@ public interface Convolution {
 
     int batch();
 
-    /** y = W ⋆ x + b; W is outC × patch, bias may be null; y is overwritten. */
-    void forward(float[] x, float[] w, float[] bias, float[] y);
+    /**
+     * y = W ⋆ x + b; W is outC × patch at w[wOff…], the bias (may be null) outC values at
+     * bias[bOff…]: parameters are windows of their network's flat vector. y is overwritten.
+     */
+    void forward(float[] x, float[] w, int wOff, float[] bias, int bOff, float[] y);
 
     /**
-     * From dy: dw (overwritten), db (overwritten, may be null) and dx (overwritten; null when the
-     * input needs no gradient, e.g. the first layer).
+     * From dy: dw at dw[dwOff…] (overwritten), db at db[dbOff…] (overwritten, may be null) and dx
+     * (overwritten; null when the input needs no gradient, e.g. the first layer).
      */
-    void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db);
+    void backward(float[] x, float[] w, int wOff, float[] dy, float[] dx, float[] dw, int dwOff, float[] db,
+            int dbOff);
+
+    /** {@link #forward(float[], float[], int, float[], int, float[])} on whole arrays. */
+    default void forward(float[] x, float[] w, float[] bias, float[] y) {
+        forward(x, w, 0, bias, 0, y);
+    }
+
+    /** {@link #backward(float[], float[], int, float[], float[], float[], int, float[], int)} on whole arrays. */
+    default void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
+        backward(x, w, 0, dy, dx, dw, 0, db, 0);
+    }
 }

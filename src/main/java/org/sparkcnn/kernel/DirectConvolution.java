@@ -84,15 +84,15 @@ public final class DirectConvolution implements Convolution {
             }
         }
 
-        /** The kept outH×outW of m rows-of-wp planes into dst[dOff…], plus bias per plane if given. */
-        void crop(float[] buf, int m, float[] bias, float[] dst, int dOff) {
+        /** The kept outH×outW of m rows-of-wp planes into dst[dOff…], plus bias[bOff + plane] if given. */
+        void crop(float[] buf, int m, float[] bias, int bOff, float[] dst, int dOff) {
             for (int k = 0; k < m; k++) {
                 for (int y = 0; y < outH; y++) {
                     int s = k * n + y * wp, d = dOff + (k * outH + y) * outW;
                     if (bias == null) {
                         System.arraycopy(buf, s, dst, d, outW);
                     } else {
-                        float b = bias[k];
+                        float b = bias[bOff + k];
                         for (int x = 0; x < outW; x++) {
                             dst[d + x] = buf[s + x] + b;
                         }
@@ -160,17 +160,19 @@ public final class DirectConvolution implements Convolution {
     // Arguments of the running call and loop bodies built once (a capturing lambda per call
     // would allocate on every step).
     private float[] x, bias, y, dy, dx, dw, db;
+    private int bOff, dwOff, dbOff;
     private final Parallel.RangeBody forwardBody = this::forwardImages;
     private final Parallel.RangeBody backwardBody = this::backwardGroups;
     private final Parallel.RangeBody weightSumBody = this::sumWeightGradients;
     private final Parallel.RangeBody biasBody = this::biasGradients;
 
     @Override
-    public void forward(float[] x, float[] w, float[] bias, float[] y) {
+    public void forward(float[] x, float[] w, int wOff, float[] bias, int bOff, float[] y) {
         this.x = x;
         this.bias = bias;
+        this.bOff = bOff;
         this.y = y;
-        WindowGemm.packA(g.outC, patch, w, 0, patch, wPacked);
+        WindowGemm.packA(g.outC, patch, w, wOff, patch, wPacked);
         parallel.forRange(batch, forwardBody);
     }
 
@@ -179,19 +181,22 @@ public final class DirectConvolution implements Convolution {
         for (int i = s; i < e; i++) {
             fwd.pad(x, i * inSize, xb, 0, fwd.plane);
             WindowGemm.multiply(g.outC, fwd.n, patch, wPacked, xb, 0, fwd.off, rows, 0, fwd.n);
-            fwd.crop(rows, g.outC, bias, y, i * outSize);
+            fwd.crop(rows, g.outC, bias, bOff, y, i * outSize);
         }
     }
 
     @Override
-    public void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
+    public void backward(float[] x, float[] w, int wOff, float[] dy, float[] dx, float[] dw, int dwOff, float[] db,
+            int dbOff) {
         this.x = x;
         this.dy = dy;
         this.dx = dx;
         this.dw = dw;
+        this.dwOff = dwOff;
         this.db = db;
+        this.dbOff = dbOff;
         if (dx != null) {
-            rotate(w);
+            rotate(w, wOff);
         }
         parallel.forRange(groups, backwardBody);
         parallel.forRange(g.outC * patch, weightSumBody);
@@ -200,12 +205,12 @@ public final class DirectConvolution implements Convolution {
         }
     }
 
-    /** wRot[c][k][kh−1−ky][kw−1−kx] = w[k][c][ky][kx], packed: the weights of dX's correlation. */
-    private void rotate(float[] w) {
+    /** wRot[c][k][kh−1−ky][kw−1−kx] = w[k][c][ky][kx] (w from wOff), packed: the weights of dX's correlation. */
+    private void rotate(float[] w, int wOff) {
         int kk = g.kh * g.kw, cols = g.outC * kk;
         for (int k = 0; k < g.outC; k++) {
             for (int c = 0; c < g.inC; c++) {
-                int src = (k * g.inC + c) * kk, dst = c * cols + k * kk + kk - 1;
+                int src = wOff + (k * g.inC + c) * kk, dst = c * cols + k * kk + kk - 1;
                 for (int t = 0; t < kk; t++) {
                     wRot[dst - t] = w[src + t];
                 }
@@ -237,17 +242,17 @@ public final class DirectConvolution implements Convolution {
                     bwd.pad(dy, i * outSize, dyb, 0, bwd.plane);
                     WindowGemm.multiply(g.inC, bwd.n, g.outC * g.kh * g.kw, wRotPacked, dyb, 0, bwd.off, dxb, 0,
                             bwd.n);
-                    bwd.crop(dxb, g.inC, null, dx, i * inSize);
+                    bwd.crop(dxb, g.inC, null, 0, dx, i * inSize);
                 }
             }
         }
     }
 
     private void sumWeightGradients(int s, int e, int worker) {
-        ConvSums.sumParts(dwParts, groups, g.outC * patch, s, e, dw);
+        ConvSums.sumParts(dwParts, groups, g.outC * patch, s, e, dw, dwOff);
     }
 
     private void biasGradients(int s, int e, int worker) {
-        ConvSums.biasGradients(dy, batch, g.outC, g.outH * g.outW, s, e, db);
+        ConvSums.biasGradients(dy, batch, g.outC, g.outH * g.outW, s, e, db, dbOff);
     }
 }

@@ -62,16 +62,19 @@ public final class Im2colConvolution implements Convolution {
     // Arguments of the running call and loop bodies built once (a capturing lambda per call
     // would allocate on every step).
     private float[] x, w, bias, y, dy, dx, dw, db;
+    private int wOff, bOff, dwOff, dbOff;
     private final Parallel.RangeBody forwardBody = this::forwardGroups;
     private final Parallel.RangeBody backwardBody = this::backwardGroups;
     private final Parallel.RangeBody weightSumBody = this::sumWeightGradients;
     private final Parallel.RangeBody biasBody = this::biasGradients;
 
     @Override
-    public void forward(float[] x, float[] w, float[] bias, float[] y) {
+    public void forward(float[] x, float[] w, int wOff, float[] bias, int bOff, float[] y) {
         this.x = x;
         this.w = w;
+        this.wOff = wOff;
         this.bias = bias;
+        this.bOff = bOff;
         this.y = y;
         parallel.forRange(groups, forwardBody);
     }
@@ -81,14 +84,14 @@ public final class Im2colConvolution implements Convolution {
         for (int gi = s; gi < e; gi++) {
             int n0 = gi * group, count = Math.min(group, batch - n0), cols = count * hw;
             unfold(x, n0, count, c);
-            Gemm.nn(g.outC, cols, patch, w, 0, patch, c, 0, cols, t, 0, cols, false);
+            Gemm.nn(g.outC, cols, patch, w, wOff, patch, c, 0, cols, t, 0, cols, false);
             for (int i = 0; i < count; i++) {
                 for (int k = 0; k < g.outC; k++) {
                     int src = k * cols + i * hw, dst = (n0 + i) * outSize + k * hw;
                     if (bias == null) {
                         System.arraycopy(t, src, y, dst, hw);
                     } else {
-                        float b = bias[k];
+                        float b = bias[bOff + k];
                         for (int j = 0; j < hw; j++) {
                             y[dst + j] = t[src + j] + b;
                         }
@@ -99,13 +102,17 @@ public final class Im2colConvolution implements Convolution {
     }
 
     @Override
-    public void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dw, float[] db) {
+    public void backward(float[] x, float[] w, int wOff, float[] dy, float[] dx, float[] dw, int dwOff, float[] db,
+            int dbOff) {
         this.x = x;
         this.w = w;
+        this.wOff = wOff;
         this.dy = dy;
         this.dx = dx;
         this.dw = dw;
+        this.dwOff = dwOff;
         this.db = db;
+        this.dbOff = dbOff;
         parallel.forRange(groups, backwardBody);
         if (groups > 1) {
             parallel.forRange(g.outC * patch, weightSumBody);
@@ -127,7 +134,7 @@ public final class Im2colConvolution implements Convolution {
             }
             unfold(x, n0, count, c);
             float[] target = groups > 1 ? dwPerGroup : dw;
-            int tOff = groups > 1 ? gi * wSize : 0;
+            int tOff = groups > 1 ? gi * wSize : dwOff;
             if (dotsForWeights) {
                 Gemm.dots(g.outC, patch, cols, t, 0, cols, c, 0, cols, target, tOff, patch, false);
             } else {
@@ -135,7 +142,7 @@ public final class Im2colConvolution implements Convolution {
             }
             if (dx != null) {
                 // the unfolded input is no longer needed: reuse it for dCOL
-                Gemm.tn(patch, cols, g.outC, w, 0, patch, t, 0, cols, c, 0, cols, false);
+                Gemm.tn(patch, cols, g.outC, w, wOff, patch, t, 0, cols, c, 0, cols, false);
                 java.util.Arrays.fill(dx, n0 * inSize, (n0 + count) * inSize, 0f);
                 for (int i = 0; i < count; i++) {
                     Im2col.col2im(g, c, i * hw, cols, dx, (n0 + i) * inSize);
@@ -146,10 +153,10 @@ public final class Im2colConvolution implements Convolution {
 
     /** dW = Σ over groups of the per-group partials, in group order. */
     private void sumWeightGradients(int s, int e, int worker) {
-        ConvSums.sumParts(dwPerGroup, groups, g.outC * patch, s, e, dw);
+        ConvSums.sumParts(dwPerGroup, groups, g.outC * patch, s, e, dw, dwOff);
     }
 
     private void biasGradients(int s, int e, int worker) {
-        ConvSums.biasGradients(dy, batch, g.outC, hw, s, e, db);
+        ConvSums.biasGradients(dy, batch, g.outC, hw, s, e, db, dbOff);
     }
 }

@@ -153,4 +153,37 @@ public final class VectorOps {
             dx[i] = k * (count * dy[i] - sumDy - h[i] * sumDyH);
         }
     }
+
+    /**
+     * One SGD update of n elements, PyTorch's rule in float32 with separate multiplies and adds (no
+     * fused ones), so each lane rounds exactly as the scalar rule: d = g + wd·w (when wd ≠ 0); with
+     * momentum (v not null) v = d on the first step, else momentum·v + keep·d, and d = d + momentum·v
+     * with Nesterov, else v; w = w − rate·d. Its own loop because C2 does not vectorise the scalar
+     * one when w, g and v are indexed from different offsets.
+     */
+    public static void sgd(float[] w, int wo, float[] g, int go, float[] v, int vo, int n, float rate, float wd,
+                           float momentum, float keep, boolean first, boolean nesterov) {
+        int i = 0;
+        for (int end = n - L; i <= end; i += L) {
+            FloatVector wv = FloatVector.fromArray(S, w, wo + i);
+            FloatVector d = FloatVector.fromArray(S, g, go + i);
+            if (wd != 0f) {
+                d = d.add(wv.mul(wd));
+            }
+            if (v != null) {
+                FloatVector vv = first ? d : FloatVector.fromArray(S, v, vo + i).mul(momentum).add(d.mul(keep));
+                vv.intoArray(v, vo + i);
+                d = nesterov ? d.add(vv.mul(momentum)) : vv;
+            }
+            wv.sub(d.mul(rate)).intoArray(w, wo + i);
+        }
+        for (; i < n; i++) {
+            float d = wd != 0f ? g[go + i] + wd * w[wo + i] : g[go + i];
+            if (v != null) {
+                v[vo + i] = first ? d : momentum * v[vo + i] + keep * d;
+                d = nesterov ? d + momentum * v[vo + i] : v[vo + i];
+            }
+            w[wo + i] = w[wo + i] - rate * d;
+        }
+    }
 }

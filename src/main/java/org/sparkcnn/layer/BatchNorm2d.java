@@ -124,6 +124,8 @@ public final class BatchNorm2d extends AbstractLayer {
         final int n = input.dim(0), plane = input.dim(2) * input.dim(3), count = n * plane, cs = channels;
         final float[] xs = input.data, ys = output.data, xh = xhat.data;
         final float[] g = weight.value.data, b = bias.value.data, rm = runningMean.value.data, rv = runningVar.value.data;
+        final int go = weight.value.offset, bo = bias.value.offset, mo = runningMean.value.offset;
+        final int vo = runningVar.value.offset;
         for (int c = c0; c < c1; c++) {
             double sum = 0;
             for (int i = 0; i < n; i++) {
@@ -139,10 +141,10 @@ public final class BatchNorm2d extends AbstractLayer {
             float is = (float) (1.0 / Math.sqrt(var + eps));
             invStd[c] = is;
             for (int i = 0; i < n; i++) {
-                VectorOps.normalize(xs, xh, ys, (i * cs + c) * plane, plane, fm, is, g[c], b[c]);
+                VectorOps.normalize(xs, xh, ys, (i * cs + c) * plane, plane, fm, is, g[go + c], b[bo + c]);
             }
-            rm[c] = (float) ((1 - momentum) * rm[c] + momentum * mean);
-            rv[c] = (float) ((1 - momentum) * rv[c] + momentum * sq / (count - 1));
+            rm[mo + c] = (float) ((1 - momentum) * rm[mo + c] + momentum * mean);
+            rv[vo + c] = (float) ((1 - momentum) * rv[vo + c] + momentum * sq / (count - 1));
         }
     }
 
@@ -150,10 +152,12 @@ public final class BatchNorm2d extends AbstractLayer {
         final int n = input.dim(0), plane = input.dim(2) * input.dim(3), cs = channels;
         final float[] xs = input.data, ys = output.data;
         final float[] g = weight.value.data, b = bias.value.data, rm = runningMean.value.data, rv = runningVar.value.data;
+        final int go = weight.value.offset, bo = bias.value.offset, mo = runningMean.value.offset;
+        final int vo = runningVar.value.offset;
         for (int c = c0; c < c1; c++) {
-            float is = (float) (1.0 / Math.sqrt((double) rv[c] + eps));
+            float is = (float) (1.0 / Math.sqrt((double) rv[vo + c] + eps));
             invStd[c] = is;
-            float scale = g[c] * is, shift = b[c] - rm[c] * scale;
+            float scale = g[go + c] * is, shift = b[bo + c] - rm[mo + c] * scale;
             for (int i = 0; i < n; i++) {
                 VectorOps.affine(xs, ys, (i * cs + c) * plane, plane, scale, shift);
             }
@@ -175,6 +179,8 @@ public final class BatchNorm2d extends AbstractLayer {
         final float[] g = gradOut.data, dx = dInput.data, gamma = weight.value.data;
         final float[] dgamma = weight.grad.data, dbeta = bias.grad.data;
         final float[] rm = runningMean.value.data;
+        final int go = weight.value.offset, dgo = weight.grad.offset, dbo = bias.grad.offset;
+        final int mo = runningMean.value.offset;
         for (int c = c0; c < c1; c++) {
             double sb = 0, sg = 0;
             for (int i = 0; i < n; i++) {
@@ -190,18 +196,18 @@ public final class BatchNorm2d extends AbstractLayer {
                 for (int i = 0; i < n; i++) {
                     sx += VectorOps.dot(g, input.data, (i * cs + c) * plane, plane);
                 }
-                sg = invStd[c] * (sx - rm[c] * sb);
+                sg = invStd[c] * (sx - rm[mo + c] * sb);
             }
-            dbeta[c] = (float) sb;
-            dgamma[c] = (float) sg;
+            dbeta[dbo + c] = (float) sb;
+            dgamma[dgo + c] = (float) sg;
             for (int i = 0; i < n; i++) {
                 int o = (i * cs + c) * plane;
                 if (lastTraining) {
                     // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
-                    VectorOps.batchNormBackward(g, xhat.data, dx, o, plane, gamma[c] * invStd[c] / count, count,
+                    VectorOps.batchNormBackward(g, xhat.data, dx, o, plane, gamma[go + c] * invStd[c] / count, count,
                             (float) sb, (float) sg);
                 } else {
-                    VectorOps.affine(g, dx, o, plane, gamma[c] * invStd[c], 0f);
+                    VectorOps.affine(g, dx, o, plane, gamma[go + c] * invStd[c], 0f);
                 }
             }
         }

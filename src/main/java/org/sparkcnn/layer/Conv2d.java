@@ -94,7 +94,7 @@ public final class Conv2d extends AbstractLayer {
     public void init(RandomGenerator rng) {
         double std = Math.sqrt(2.0 / (inC * kh * kw));
         float[] w = weight.value.data;
-        for (int i = 0; i < w.length; i++) {
+        for (int i = weight.value.offset, end = i + weight.value.size(); i < end; i++) {
             w[i] = (float) (rng.nextGaussian() * std);
         }
         if (bias != null) {
@@ -142,7 +142,8 @@ public final class Conv2d extends AbstractLayer {
         }
         ConvGeometry g = conv.geometry();
         output = Tensor.reuse(output, n, outC, g.outH, g.outW);
-        conv.forward(x.data, weight.value.data, bias == null ? null : bias.value.data, output.data);
+        conv.forward(x.data, weight.value.data, weight.value.offset, bias == null ? null : bias.value.data,
+                bias == null ? 0 : bias.value.offset, output.data);
         input = x;
         return output;
     }
@@ -153,8 +154,9 @@ public final class Conv2d extends AbstractLayer {
         if (inputGradient) {
             dInput = Tensor.reuseLike(dInput, input);
         }
-        conv.backward(input.data, weight.value.data, dy.data, inputGradient ? dInput.data : null, weight.grad.data,
-                bias == null ? null : bias.grad.data);
+        conv.backward(input.data, weight.value.data, weight.value.offset, dy.data, inputGradient ? dInput.data : null,
+                weight.grad.data, weight.grad.offset, bias == null ? null : bias.grad.data,
+                bias == null ? 0 : bias.grad.offset);
         return inputGradient ? dInput : null;
     }
 }

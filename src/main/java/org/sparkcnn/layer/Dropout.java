@@ -1,6 +1,7 @@
 package org.sparkcnn.layer;
 
 import org.sparkcnn.tensor.Tensor;
+import org.sparkcnn.util.SplitMix;
 
 /**
  * Inverted dropout: in training each element is zeroed with probability p and the rest scaled by
@@ -48,12 +49,6 @@ public final class Dropout extends AbstractLayer {
         return in.clone();
     }
 
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
-    }
-
     @Override
     protected Tensor forwardImpl(Tensor x, boolean training) {
         if (input == null || !x.sameShape(input)) {
@@ -68,13 +63,13 @@ public final class Dropout extends AbstractLayer {
         if (mask.length != x.size()) {
             mask = new float[x.size()];
         }
-        final long stream = mix(seed + 0x9e3779b97f4a7c15L * (++calls));
+        final long stream = SplitMix.mix(seed + SplitMix.GOLDEN * (++calls));
         final float keep = 1f / (1f - p);
         final float[] xs = x.data, ys = output.data, m = mask;
         final double drop = p;
         parallel.forRange(xs.length, (s, e, w) -> {
             for (int i = s; i < e; i++) {
-                double u = (mix(stream + i) >>> 11) * 0x1.0p-53;
+                double u = SplitMix.unit(SplitMix.mix(stream + i));
                 m[i] = u < drop ? 0f : keep;
                 ys[i] = xs[i] * m[i];
             }

@@ -46,9 +46,9 @@ public final class Linear extends AbstractLayer {
     @Override
     public void init(RandomGenerator rng) {
         double bound = 1.0 / Math.sqrt(in);
-        for (float[] a : new float[][] {weight.value.data, bias.value.data}) {
-            for (int i = 0; i < a.length; i++) {
-                a[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+        for (Tensor t : new Tensor[] {weight.value, bias.value}) {
+            for (int i = t.offset, end = i + t.size(); i < end; i++) {
+                t.data[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
             }
         }
     }
@@ -88,9 +88,10 @@ public final class Linear extends AbstractLayer {
         int n = input.dim(0);
         float[] y = output.data;
         for (int r = 0; r < n; r++) {
-            System.arraycopy(bias.value.data, j0, y, r * out + j0, j1 - j0);
+            System.arraycopy(bias.value.data, bias.value.offset + j0, y, r * out + j0, j1 - j0);
         }
-        Gemm.nt(n, j1 - j0, in, input.data, 0, in, weight.value.data, j0 * in, in, y, j0, out, true);
+        Gemm.nt(n, j1 - j0, in, input.data, 0, in, weight.value.data, weight.value.offset + j0 * in, in, y, j0, out,
+                true);
     }
 
     @Override
@@ -105,20 +106,23 @@ public final class Linear extends AbstractLayer {
 
     /** dx[:, j0..j1) = dy · W[:, j0..j1). */
     private void inputGradientColumns(int j0, int j1, int worker) {
-        Gemm.nn(input.dim(0), j1 - j0, out, gs, 0, out, weight.value.data, j0, in, dInput.data, j0, in, false);
+        Gemm.nn(input.dim(0), j1 - j0, out, gs, 0, out, weight.value.data, weight.value.offset + j0, in, dInput.data,
+                j0, in, false);
     }
 
     /** dW[j0..j1) = dy[:, j0..j1)ᵀ · x and db[j0..j1) = Σ dy[:, j0..j1). */
     private void weightGradientRows(int j0, int j1, int worker) {
         int n = input.dim(0);
-        Gemm.tn(j1 - j0, in, n, gs, j0, out, input.data, 0, in, weight.grad.data, j0 * in, in, false);
+        Gemm.tn(j1 - j0, in, n, gs, j0, out, input.data, 0, in, weight.grad.data, weight.grad.offset + j0 * in, in,
+                false);
         float[] db = bias.grad.data;
+        int dbOff = bias.grad.offset;
         for (int j = j0; j < j1; j++) {
             float s = 0f;
             for (int r = 0; r < n; r++) {
                 s += gs[r * out + j];
             }
-            db[j] = s;
+            db[dbOff + j] = s;
         }
     }
 }

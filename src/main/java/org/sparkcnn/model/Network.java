@@ -19,8 +19,11 @@ import org.sparkcnn.tensor.Tensor;
 
 /**
  * A classifier: a layer tree from [N, C, H, W] images to [N, classes] logits, trained with
- * softmax cross-entropy. Parameters are named by their path ({@code stage1.block0.conv1.weight})
- * and reachable together as one flat vector, gradients as another, in a fixed order.
+ * softmax cross-entropy. Parameters are named by their path ({@code stage1.block0.conv1.weight}).
+ * All parameter values live in one {@code float[]}, all gradients in another and all buffers in a
+ * third, in parameter (buffer) order: the network allocates them once its tree is known and binds
+ * every {@link Param} and {@link Buffer} to its window of them, so the optimisers, the state vector
+ * and the model file read and write these arrays directly.
  */
 public final class Network {
     private final String name;
@@ -30,6 +33,9 @@ public final class Network {
     private final Map<String, Param> params = new LinkedHashMap<>();
     private final Map<String, Buffer> buffers = new LinkedHashMap<>();
     private final int numParameters;
+    private final float[] values;
+    private final float[] gradients;
+    private final float[] bufferValues;
     private final SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy();
     private Tensor logits;
     private float lastLoss;
@@ -52,11 +58,27 @@ public final class Network {
         }
         this.classes = out[1];
         collect(root, "");
-        int n = 0;
+        int n = 0, b = 0;
         for (Param p : params.values()) {
             n += p.value.size();
         }
+        for (Buffer buf : buffers.values()) {
+            b += buf.value.size();
+        }
         this.numParameters = n;
+        this.values = new float[n];
+        this.gradients = new float[n];
+        this.bufferValues = new float[b];
+        int o = 0;
+        for (Param p : params.values()) {
+            p.bind(values, gradients, o);
+            o += p.value.size();
+        }
+        o = 0;
+        for (Buffer buf : buffers.values()) {
+            buf.bind(bufferValues, o);
+            o += buf.value.size();
+        }
     }
 
     private void collect(Layer layer, String prefix) {
@@ -117,6 +139,21 @@ public final class Network {
 
     public int numParameters() {
         return numParameters;
+    }
+
+    /** All parameter values, in {@link #params()} order: the array itself, which every Param views. */
+    public float[] parameterArray() {
+        return values;
+    }
+
+    /** All gradients, at the same offsets as {@link #parameterArray()}. */
+    public float[] gradientArray() {
+        return gradients;
+    }
+
+    /** All buffer values (batch-norm running statistics), in {@link #buffers()} order: the array itself. */
+    public float[] bufferArray() {
+        return bufferValues;
     }
 
     /** Draws every parameter from one seeded generator, in parameter order. */
@@ -201,42 +238,29 @@ public final class Network {
         root.backward(loss.backward());
     }
 
+    /** Copies the parameter values into {@code dst}. */
     public void getParameters(float[] dst) {
-        copyOut(true, dst);
+        System.arraycopy(values, 0, checkLength(dst), 0, numParameters);
     }
 
     public void getGradients(float[] dst) {
-        copyOut(false, dst);
+        System.arraycopy(gradients, 0, checkLength(dst), 0, numParameters);
     }
 
+    /** A copy of the parameter values. */
     public float[] parameterVector() {
-        float[] v = new float[numParameters];
-        getParameters(v);
-        return v;
+        return values.clone();
     }
 
     public void setParameters(float[] src) {
-        if (src.length != numParameters) {
-            throw new IllegalArgumentException("model '" + name + "' has " + numParameters
-                    + " parameters, got a vector of " + src.length);
-        }
-        int o = 0;
-        for (Param p : params.values()) {
-            System.arraycopy(src, o, p.value.data, 0, p.value.size());
-            o += p.value.size();
-        }
+        System.arraycopy(checkLength(src), 0, values, 0, numParameters);
     }
 
-    private void copyOut(boolean values, float[] dst) {
-        if (dst.length != numParameters) {
+    private float[] checkLength(float[] v) {
+        if (v.length != numParameters) {
             throw new IllegalArgumentException("model '" + name + "' has " + numParameters
-                    + " parameters, got a vector of " + dst.length);
+                    + " parameters, got a vector of " + v.length);
         }
-        int o = 0;
-        for (Param p : params.values()) {
-            Tensor t = values ? p.value : p.grad;
-            System.arraycopy(t.data, 0, dst, o, t.size());
-            o += t.size();
-        }
+        return v;
     }
 }

@@ -315,8 +315,9 @@ public final class ReferenceCase {
         usedTensors.add(tensor);
     }
 
+    /** Compares a tensor's values (a parameter's are a window of its network's flat vector). */
     public void check(String tensor, Tensor got) {
-        check(tensor, got.data, got.shape());
+        check(tensor, got.copy().data, got.shape());
     }
 
     /** Compares {@code got} with the expected tensor: |got − want| ≤ atol + rtol·|want| everywhere. */

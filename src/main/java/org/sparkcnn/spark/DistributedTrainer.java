@@ -41,6 +41,7 @@ import org.sparkcnn.train.Evaluation;
 import org.sparkcnn.train.PartitionTrainer;
 import org.sparkcnn.train.StateVector;
 import org.sparkcnn.train.TrainConfig;
+import org.sparkcnn.util.SplitMix;
 
 /**
  * Data-parallel training as a sequence of synchronisation rounds (docs/distributed.md). Each
@@ -607,14 +608,7 @@ public final class DistributedTrainer implements AutoCloseable {
 
     /** A 64-bit mix of the parts: seeds for each (epoch, round, partition). */
     static long seedOf(long... parts) {
-        long z = 0x9e3779b97f4a7c15L;
-        for (long p : parts) {
-            z += p * 0xbf58476d1ce4e5b9L + 0x9e3779b97f4a7c15L;
-            z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-            z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-            z ^= z >>> 31;
-        }
-        return z;
+        return SplitMix.seedOf(parts);
     }
 
     /** What both kinds of task carry: the broadcast state, how to read rows, and the settings. */

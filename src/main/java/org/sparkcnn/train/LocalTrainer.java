@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.sparkcnn.data.Dataset;
-import org.sparkcnn.layer.Param;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.optim.LearningRateSchedule;
 import org.sparkcnn.optim.Optimizer;
 import org.sparkcnn.tensor.ShapeException;
 import org.sparkcnn.tensor.Shapes;
 import org.sparkcnn.tensor.Tensor;
+import org.sparkcnn.util.SplitMix;
 
 /**
  * Mini-batch training of one network in this JVM on an in-memory dataset. The order of each
@@ -40,11 +40,10 @@ public final class LocalTrainer {
     }
 
     private final Network net;
-    private final Optimizer optimizer;
     private final LearningRateSchedule schedule;
     private final int batchSize;
     private final long seed;
-    private final List<Param> params;
+    private final TrainingStep trainingStep;
     private long step;
     private Tensor batch;
     private int[] batchLabels = new int[0];
@@ -54,11 +53,10 @@ public final class LocalTrainer {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
         this.net = net;
-        this.optimizer = optimizer;
         this.schedule = schedule;
         this.batchSize = batchSize;
         this.seed = seed;
-        this.params = net.paramList();
+        this.trainingStep = new TrainingStep(net, optimizer);
     }
 
     public Network network() {
@@ -76,7 +74,7 @@ public final class LocalTrainer {
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
+        SplittableRandom r = new SplittableRandom(seed * SplitMix.GOLDEN + epoch);
         for (int i = n - 1; i > 0; i--) {
             int j = r.nextInt(i + 1);
             int t = order[i];
@@ -117,24 +115,16 @@ public final class LocalTrainer {
         checkData(d);
         long t0 = System.nanoTime();
         int[] order = epochOrder(d.size(), seed, epoch);
-        double lossSum = 0;
-        long correct = 0;
+        String where = "epoch " + (epoch + 1) + ", step";
+        trainingStep.resetTotals();
         for (int from = 0; from < d.size(); from += batchSize) {
             int count = Math.min(batchSize, d.size() - from);
             Tensor x = fill(d, order, from, count);
-            float loss = net.forwardLoss(x, batchLabels);
-            if (!Float.isFinite(loss)) {
-                throw new ArithmeticException("non-finite loss " + loss + " at epoch " + (epoch + 1) + ", step " + step
-                        + " (learning rate " + schedule.rate(step) + "): lower the learning rate");
-            }
-            net.backward();
-            optimizer.step(params, schedule.rate(step));
+            trainingStep.run(x, batchLabels, schedule.rate(step), where, step);
             step++;
-            lossSum += (double) loss * count;
-            correct += net.lastCorrect();
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        return new Stats(lossSum / d.size(), (double) correct / d.size(), d.size(), secs);
+        return new Stats(trainingStep.lossSum() / d.size(), (double) trainingStep.correct() / d.size(), d.size(), secs);
     }
 
     /** Inference-mode loss and accuracy over the whole dataset, in batches of {@code batch}. */

@@ -1,9 +1,7 @@
 package org.sparkcnn.train;
 
 import java.util.Iterator;
-import java.util.List;
 import org.sparkcnn.data.MiniBatch;
-import org.sparkcnn.layer.Param;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.optim.LearningRateSchedule;
 import org.sparkcnn.optim.Optimizer;
@@ -29,7 +27,7 @@ public final class PartitionTrainer {
 
     private final Network net;
     private final Optimizer optimizer;
-    private final List<Param> params;
+    private final TrainingStep trainingStep;
     private final StateVector state;
     private final float[] after;
     private final boolean carryOptimizerState;
@@ -39,7 +37,7 @@ public final class PartitionTrainer {
     public PartitionTrainer(Network net, Optimizer optimizer, boolean carryOptimizerState) {
         this.net = net;
         this.optimizer = optimizer;
-        this.params = net.paramList();
+        this.trainingStep = new TrainingStep(net, optimizer);
         this.state = new StateVector(net, carryOptimizerState ? optimizer : null);
         this.after = new float[state.length()];
         this.carryOptimizerState = carryOptimizerState;
@@ -68,21 +66,17 @@ public final class PartitionTrainer {
         }
         net.reseed(dropoutSeed);
         Result r = new Result();
+        String step = where + ", mini-batch";
+        trainingStep.resetTotals();
         while (r.batches < maxBatches && batches.hasNext()) {
             MiniBatch b = batches.next();
             int n = b.size();
-            float loss = net.forwardLoss(b.images, labels(b, n));
-            if (!Float.isFinite(loss)) {
-                throw new ArithmeticException("non-finite loss " + loss + " at " + where + ", mini-batch " + (r.batches + 1)
-                        + " (learning rate " + schedule.rate(firstStep + r.batches) + "): lower the learning rate");
-            }
-            net.backward();
-            optimizer.step(params, schedule.rate(firstStep + r.batches));
+            trainingStep.run(b.images, labels(b, n), schedule.rate(firstStep + r.batches), step, r.batches + 1);
             r.batches++;
             r.samples += n;
-            r.lossSum += (double) loss * n;
-            r.correct += net.lastCorrect();
         }
+        r.lossSum = trainingStep.lossSum();
+        r.correct = trainingStep.correct();
         state.gather(after);
         for (int i = 0; i < after.length; i++) {
             after[i] -= start[i];

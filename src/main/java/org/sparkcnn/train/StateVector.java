@@ -1,17 +1,17 @@
 package org.sparkcnn.train;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.sparkcnn.layer.Buffer;
 import org.sparkcnn.layer.Param;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.optim.Optimizer;
 
 /**
  * A network's training state as one flat vector: its parameters, then its buffers (batch-norm
- * running statistics), then, when carried, the optimiser's arrays for every parameter. This is
- * what the Spark trainer broadcasts and averages, so every part is averaged the same way.
+ * running statistics), then, when carried, the optimiser's state, each part a copy of the array
+ * that holds it ({@link Network#parameterArray()}, {@link Network#bufferArray()},
+ * {@link Optimizer#stateArray()}). This is what the Spark trainer broadcasts and averages, so
+ * every part is averaged the same way.
  */
 public final class StateVector {
     private final Network net;
@@ -25,11 +25,7 @@ public final class StateVector {
         this.optimizer = optimizer;
         this.params = net.paramList();
         this.parameters = net.numParameters();
-        int b = 0;
-        for (Buffer buf : net.buffers().values()) {
-            b += buf.value.size();
-        }
-        this.bufferValues = b;
+        this.bufferValues = net.bufferArray().length;
         this.slots = optimizer == null ? 0 : optimizer.slotsPerParameter();
     }
 
@@ -45,24 +41,14 @@ public final class StateVector {
     /** Copies the current state into {@code dst}; an optimiser that has not stepped yet contributes zeros. */
     public void gather(float[] dst) {
         checkLength(dst);
-        int o = 0;
-        for (Param p : params) {
-            System.arraycopy(p.value.data, 0, dst, o, p.value.size());
-            o += p.value.size();
-        }
-        for (Buffer b : net.buffers().values()) {
-            System.arraycopy(b.value.data, 0, dst, o, b.value.size());
-            o += b.value.size();
-        }
+        System.arraycopy(net.parameterArray(), 0, dst, 0, parameters);
+        System.arraycopy(net.bufferArray(), 0, dst, parameters, bufferValues);
         if (slots > 0) {
-            List<float[]> state = optimizer.state();
-            if (state.isEmpty()) {
-                Arrays.fill(dst, o, dst.length, 0f);
+            float[] state = optimizer.stateArray();
+            if (state == null) {
+                Arrays.fill(dst, optimizerOffset(), dst.length, 0f);
             } else {
-                for (float[] a : state) {
-                    System.arraycopy(a, 0, dst, o, a.length);
-                    o += a.length;
-                }
+                System.arraycopy(state, 0, dst, optimizerOffset(), slots * parameters);
             }
         }
     }
@@ -70,29 +56,11 @@ public final class StateVector {
     /** Sets the network (and the optimiser, as having taken {@code steps} steps) from {@code src}. */
     public void scatter(float[] src, long steps) {
         checkLength(src);
-        int o = 0;
-        for (Param p : params) {
-            System.arraycopy(src, o, p.value.data, 0, p.value.size());
-            o += p.value.size();
+        System.arraycopy(src, 0, net.parameterArray(), 0, parameters);
+        System.arraycopy(src, parameters, net.bufferArray(), 0, bufferValues);
+        if (optimizer != null) {
+            optimizer.restore(params, src, optimizerOffset(), steps);
         }
-        for (Buffer b : net.buffers().values()) {
-            System.arraycopy(src, o, b.value.data, 0, b.value.size());
-            o += b.value.size();
-        }
-        if (optimizer == null) {
-            return;
-        }
-        List<float[]> state = new ArrayList<>();
-        if (steps > 0) {
-            // state() order: per parameter, its slots side by side (SGD: v; Adam: m, v)
-            for (Param p : params) {
-                for (int s = 0; s < slots; s++) {
-                    state.add(Arrays.copyOfRange(src, o, o + p.value.size()));
-                    o += p.value.size();
-                }
-            }
-        }
-        optimizer.restore(params, state, steps);
     }
 
     private void checkLength(float[] v) {

@@ -38,7 +38,7 @@ class ModelFileTest {
         SplittableRandom r = new SplittableRandom(seed);
         for (Param p : net.paramList()) {
             for (int i = 0; i < p.grad.size(); i++) {
-                p.grad.data[i] = (float) r.nextGaussian();
+                p.grad.data[p.grad.offset + i] = (float) r.nextGaussian();
             }
         }
     }
@@ -56,7 +56,7 @@ class ModelFileTest {
         SplittableRandom r = new SplittableRandom(3);
         net.buffers().values().forEach(b -> {
             for (int i = 0; i < b.value.size(); i++) {
-                b.value.data[i] = (float) r.nextDouble(0.5, 2);
+                b.value.data[b.value.offset + i] = (float) r.nextDouble(0.5, 2);
             }
         });
         steps(net, opt, 100, 2);
@@ -80,8 +80,9 @@ class ModelFileTest {
     }
 
     private static void assertSameState(Network a, Optimizer oa, Network b, Optimizer ob) {
-        a.params().forEach((n, p) -> assertArrayEquals(bits(p.value.data), bits(b.params().get(n).value.data), n));
-        a.buffers().forEach((n, x) -> assertArrayEquals(bits(x.value.data), bits(b.buffers().get(n).value.data), n));
+        a.params().forEach((n, p) -> assertArrayEquals(bits(p.value.copy().data), bits(b.params().get(n).value.copy().data), n));
+        a.buffers().forEach((n, x) -> assertArrayEquals(bits(x.value.copy().data), bits(b.buffers().get(n).value.copy().data),
+                n));
         if (oa != null) {
             assertEquals(oa.steps(), ob.steps());
             assertEquals(oa.state().size(), ob.state().size());

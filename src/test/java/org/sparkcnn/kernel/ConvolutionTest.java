@@ -1,5 +1,6 @@
 package org.sparkcnn.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -160,7 +161,32 @@ class ConvolutionTest {
             }
             conv.backward(x, w, dy, null, gdw, null);
             near(what + " dW without dx", dw, dwm, gdw);
+            windowsOfLargerArrays(what, conv, x, w, b, dy);
         }
+    }
+
+    /**
+     * Weights and bias as windows of larger arrays, as parameters lie in their network's flat
+     * vectors: the very same bits as on arrays of their own, and nothing outside the windows written.
+     */
+    private static void windowsOfLargerArrays(String what, Convolution conv, float[] x, float[] w, float[] b,
+            float[] dy) {
+        float[] y = new float[dy.length], dx = new float[x.length], dw = new float[w.length], db = new float[b.length];
+        conv.forward(x, w, b, y);
+        conv.backward(x, w, dy, dx, dw, db);
+        int wo = 3, bo = wo + w.length + 5;
+        float[] values = filled(bo + b.length + 2), grads = filled(values.length);
+        System.arraycopy(w, 0, values, wo, w.length);
+        System.arraycopy(b, 0, values, bo, b.length);
+        float[] vy = new float[y.length], vdx = new float[dx.length];
+        conv.forward(x, values, wo, values, bo, vy);
+        conv.backward(x, values, wo, dy, vdx, grads, wo, grads, bo);
+        assertArrayEquals(y, vy, what + " y from windows");
+        assertArrayEquals(dx, vdx, what + " dx from windows");
+        float[] want = filled(grads.length);
+        System.arraycopy(dw, 0, want, wo, dw.length);
+        System.arraycopy(db, 0, want, bo, db.length);
+        assertArrayEquals(want, grads, what + " dW and db into windows");
     }
 
     /** Backward overwrites its outputs, so garbage in them must not matter. */

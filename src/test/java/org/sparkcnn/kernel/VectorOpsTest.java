@@ -19,6 +19,42 @@ class VectorOpsTest {
         return a;
     }
 
+    /** The SGD kernel rounds every lane as the scalar rule, bit for bit, in every setting and from any offsets. */
+    @Test
+    void sgdMatchesTheScalarRuleBitForBit() {
+        SplittableRandom r = new SplittableRandom(4);
+        for (int n : LENGTHS) {
+            for (int setting = 0; setting < 16; setting++) {
+                float wd = (setting & 1) != 0 ? 5e-4f : 0f;
+                boolean momentum = (setting & 2) != 0, first = (setting & 4) != 0, nesterov = (setting & 8) != 0;
+                float m = momentum ? 0.9f : 0f, keep = 0.7f, rate = 0.05f;
+                int wo = 1, go = 4, vo = 2, size = n + 5;
+                float[] w = random(r, size), g = random(r, size), v = random(r, size);
+                g[go] = -0f; // -0 + wd·w is where a "wd = 0" shortcut would change a bit
+                float[] ww = w.clone(), wv = v.clone();
+                VectorOps.sgd(w, wo, g, go, momentum ? v : null, vo, n, rate, wd, m, keep, first, nesterov);
+                for (int i = 0; i < n; i++) {
+                    float d = wd != 0f ? g[go + i] + wd * ww[wo + i] : g[go + i];
+                    if (momentum) {
+                        wv[vo + i] = first ? d : m * wv[vo + i] + keep * d;
+                        d = nesterov ? d + m * wv[vo + i] : wv[vo + i];
+                    }
+                    ww[wo + i] = ww[wo + i] - rate * d;
+                }
+                assertArrayEquals(bits(ww), bits(w), "w, n=" + n + " setting " + setting);
+                assertArrayEquals(bits(wv), bits(v), "v, n=" + n + " setting " + setting);
+            }
+        }
+    }
+
+    private static int[] bits(float[] a) {
+        int[] b = new int[a.length];
+        for (int i = 0; i < a.length; i++) {
+            b[i] = Float.floatToRawIntBits(a[i]);
+        }
+        return b;
+    }
+
     @Test
     void elementWiseOpsMatchPlainLoops() {
         SplittableRandom r = new SplittableRandom(3);

@@ -2,11 +2,14 @@ package org.sparkcnn.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.sparkcnn.layer.Buffer;
+import org.sparkcnn.layer.Param;
 import org.sparkcnn.tensor.Tensor;
 
 class ModelZooTest {
@@ -79,5 +82,36 @@ class ModelZooTest {
         assertArrayEquals(a.parameterVector(), b.parameterVector());
         assertThrows(IllegalArgumentException.class, () -> b.setParameters(new float[3]));
         assertThrows(IllegalArgumentException.class, () -> ModelZoo.build("no-such-net", 1));
+    }
+
+    /** Every parameter, gradient and buffer is a window of its network's one array, side by side in order. */
+    @Test
+    void parametersAndBuffersAreWindowsOfOneArrayEach() {
+        for (String name : ModelZoo.NAMES) {
+            Network net = ModelZoo.build(name, 3);
+            int o = 0;
+            for (Param p : net.paramList()) {
+                assertSame(net.parameterArray(), p.value.data, name);
+                assertSame(net.gradientArray(), p.grad.data, name);
+                assertEquals(o, p.value.offset, name + " " + p.name);
+                assertEquals(o, p.grad.offset, name + " " + p.name);
+                o += p.value.size();
+            }
+            assertEquals(net.numParameters(), o);
+            assertEquals(o, net.parameterArray().length);
+            o = 0;
+            for (Buffer b : net.buffers().values()) {
+                assertSame(net.bufferArray(), b.value.data, name);
+                assertEquals(o, b.value.offset, name + " " + b.name);
+                o += b.value.size();
+            }
+            assertEquals(o, net.bufferArray().length);
+        }
+        // values set in a constructor (batch norm's weight 1, running variance 1) move into the arrays
+        Network r = NetworkBuilder.build(ModelLibrary.describe("resnet20"), ModelZoo.MNIST, 10); // not initialised
+        Param gamma = r.params().get("stage3.block2.bn1.weight");
+        assertEquals(1f, r.parameterArray()[gamma.value.offset]);
+        Buffer var = r.buffers().get("stage3.block2.bn1.running_var");
+        assertEquals(1f, r.bufferArray()[var.value.offset]);
     }
 }

@@ -138,6 +138,41 @@ class OptimizerTest {
         }
     }
 
+    /**
+     * Parameters of their own (a run each) and the same parameters bound side by side into one
+     * array (one run, as in a network) step to the same bits; the state is slot-major over both.
+     */
+    @Test
+    void separateAndFlatParametersStepAlike() {
+        List<java.util.function.Supplier<Optimizer>> kinds = List.of(() -> new Sgd(0.9, 0, 1e-3, true),
+                () -> new Adam(0.9, 0.99, 1e-8, 1e-2, false));
+        for (java.util.function.Supplier<Optimizer> kind : kinds) {
+            Param a = param(7, 7), b = param(8, 5), fa = param(7, 7), fb = param(8, 5);
+            float[] values = new float[12], grads = new float[12];
+            fa.bind(values, grads, 0);
+            fb.bind(values, grads, 7);
+            Optimizer separate = kind.get(), flat = kind.get();
+            for (int s = 0; s < 3; s++) {
+                grads(a, s);
+                grads(b, s + 10);
+                System.arraycopy(a.grad.data, 0, grads, 0, 7);
+                System.arraycopy(b.grad.data, 0, grads, 7, 5);
+                separate.step(List.of(a, b), 0.05);
+                flat.step(List.of(fa, fb), 0.05);
+            }
+            assertArrayEquals(a.value.data, fa.value.copy().data);
+            assertArrayEquals(b.value.data, fb.value.copy().data);
+            assertArrayEquals(separate.stateArray(), flat.stateArray());
+            int slots = flat.slotsPerParameter();
+            assertEquals(12 * slots, flat.stateArray().length);
+            List<float[]> perParameter = flat.state();
+            assertEquals(2 * slots, perParameter.size());
+            // slot s of parameter fb (offset 7) lies at s·12 + 7 of the flat state
+            assertArrayEquals(java.util.Arrays.copyOfRange(flat.stateArray(), (slots - 1) * 12 + 7, slots * 12),
+                    perParameter.get(2 * slots - 1));
+        }
+    }
+
     @Test
     void restoreRejectsStateOfTheWrongShape() {
         Param p = param(1, 4);
