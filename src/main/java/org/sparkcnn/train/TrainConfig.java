@@ -50,7 +50,7 @@ public final class TrainConfig {
 
     static {
         key(COMMON, "model", "lenet5", "a library network (" + String.join(", ", ModelLibrary.NAMES)
-                + ") or a network description file (docs/models.md)", c -> ModelLibrary.describe(c.get("model")));
+                + ") or a network description file (docs/models.md)", c -> c.model());
         key(COMMON, "epochs", "2", "passes over the training set", c -> c.getInt("epochs", 1));
         key(COMMON, "batchSize", "64", "images per mini-batch (per partition in the Spark job)",
                 c -> c.getInt("batchSize", 1));
@@ -194,6 +194,17 @@ public final class TrainConfig {
 
     public String get(String key) {
         return values.get(key);
+    }
+
+    /** The model key names a library network or a description file that parses; errors say where the key was set. */
+    private void model() {
+        try {
+            ModelLibrary.describe(get("model"));
+        } catch (org.sparkcnn.model.DescriptionException e) {
+            throw e; // it names the description's file and line
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(origin.get("model") + ": " + e.getMessage(), e);
+        }
     }
 
     private IllegalArgumentException bad(String key, String expected) {

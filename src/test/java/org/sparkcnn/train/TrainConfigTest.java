@@ -31,8 +31,9 @@ class TrainConfigTest {
                 () -> new TrainConfig().set("epochs=0", "--set").validate());
         assertTrue(e.getMessage().contains("--set: epochs=0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new TrainConfig().set("model=vgg", "--set").validate());
-        assertTrue(e.getMessage().contains("model=vgg"), e.getMessage());
+                () -> new TrainConfig().set("model=vgg16", "--set").validate());
+        assertTrue(e.getMessage().startsWith("--set: model 'vgg16' is neither a library network (lenet5, convnet,"),
+                e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new TrainConfig().set("noequals", "--set"));
         assertThrows(IOException.class, () -> new TrainConfig().load(dir.resolve("missing.properties")));
     }
