@@ -41,6 +41,25 @@ class ArchitectureTest {
         assertEquals(List.of(), offenders, "Spark-free packages that mention Spark, Hadoop or Scala");
     }
 
+    /**
+     * No Java deserialization in main code: a model, checkpoint or stage file is parsed field by
+     * field and checked (docs/model-files.md), never handed to ObjectInputStream, which would run
+     * code chosen by whoever wrote the file. (Spark's own task closures are Spark's business.)
+     */
+    @Test
+    void mainCodeNeverDeserializesJavaObjects() throws IOException {
+        List<String> offenders = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(SRC)) {
+            for (Path f : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".java"))::iterator) {
+                String text = Files.readString(f);
+                if (text.contains("ObjectInputStream") || text.contains("readObject")) {
+                    offenders.add(SRC.relativize(f).toString());
+                }
+            }
+        }
+        assertEquals(List.of(), offenders, "main code that deserializes Java objects");
+    }
+
     /** Nothing below the Spark trainer uses it or the mains; the trainer does not use the mains. */
     @Test
     void dependenciesPointOneWay() throws IOException {
