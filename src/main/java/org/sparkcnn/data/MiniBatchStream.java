@@ -48,6 +48,7 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
     private final long passHash;
     private long position;
     private boolean ready;
+    private java.util.function.Consumer<BadRecordException> skipped = e -> { };
 
     /** Validates {@code cfg}, which must not change while the stream is in use; pulls nothing yet. */
     public MiniBatchStream(Iterator<ImageRecord> source, ReaderConfig cfg) {
@@ -61,6 +62,16 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
         this.full = new Tensor(cfg.batchSize, cfg.channels, cfg.height, cfg.width);
         this.batch = new MiniBatch(full, new int[cfg.batchSize]);
         this.passHash = mix(mix(mix(cfg.seed + GOLDEN) + cfg.epoch) + cfg.partition);
+    }
+
+    /**
+     * SKIP mode: {@code listener} hears of every skipped row as it is pulled, after the row and
+     * before the next one, so that a caller keeping the source's rows (batch scoring, which emits
+     * one output row per input row) knows which of them the batch left out.
+     */
+    public MiniBatchStream onSkip(java.util.function.Consumer<BadRecordException> listener) {
+        this.skipped = listener;
+        return this;
     }
 
     /** Rows pulled so far (good and bad) and the bad ones among them. */
@@ -150,12 +161,13 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
         BadRecordException bad = problem(r);
         if (bad == null) {
             convert(r, n, pos);
-            batch.labels[n] = (int) r.label;
+            batch.labels[n] = labelOf(r);
             return true;
         }
         if (policy.onBadRecord == BadRecordPolicy.OnBadRecord.FAIL) {
             throw bad;
         }
+        skipped.accept(bad);
         if (counts.add(bad, policy.examplesKept)) {
             System.err.println(SKIPPED + bad.getMessage());
         }
@@ -199,7 +211,17 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
         return null;
     }
 
+    /** The row's label; -1 when an unlabelled reader's row has none in [0, classes). */
+    private int labelOf(ImageRecord r) {
+        double v = r.label;
+        return r.labelPresent && v >= 0 && v < cfg.classes && v == Math.rint(v) ? (int) v : -1;
+    }
+
     private BadRecordException labelProblem(ImageRecord r) {
+        return cfg.labelled ? labelProblemOf(r) : null;
+    }
+
+    private BadRecordException labelProblemOf(ImageRecord r) {
         double v = r.label;
         if (!r.labelPresent) {
             return bad(r, BadRecordKind.MISSING_LABEL, "label", "label is null");

@@ -28,6 +28,11 @@ public final class ReaderConfig implements Serializable {
     public int epoch;
     public int partition;
     public BadRecordPolicy policy = new BadRecordPolicy();
+    /**
+     * Whether rows must carry a label in [0, classes) (training, evaluation). Scoring new images
+     * sets false: a missing or unknown label is then not a bad record, and the batch gets -1.
+     */
+    public boolean labelled = true;
 
     public ReaderConfig(int channels, int height, int width, int classes) {
         this.channels = channels;

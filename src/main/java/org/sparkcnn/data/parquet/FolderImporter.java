@@ -127,6 +127,68 @@ public final class FolderImporter {
         return DatasetWriter.write(spark, rows, classes, out, overwrite);
     }
 
+    /**
+     * Every image file under {@code input}, sub-folders included, in path order, as rows of
+     * ({@code image} struct, {@code id} = position in that order): what jobs/predict.sh scores
+     * when given a folder. Decoded and converted as an import would ({@code convert}). A file that
+     * cannot be decoded fails the job naming it, or with {@code keepUndecodable} becomes a row
+     * whose image has only its origin, which the scorer reports as a bad record.
+     */
+    public static org.apache.spark.sql.Dataset<Row> images(SparkSession spark, String input, Convert convert,
+            int partitions, boolean keepUndecodable) throws IOException {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Path root = new Path(input);
+        FileSystem fs = root.getFileSystem(conf);
+        if (!fs.exists(root) || !fs.getFileStatus(root).isDirectory()) {
+            throw new java.io.FileNotFoundException("image folder not found: " + input);
+        }
+        root = fs.makeQualified(root);
+        List<String> files = new ArrayList<>();
+        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(root, true);
+        while (it.hasNext()) {
+            Path f = it.next().getPath();
+            if (isImage(f.getName()) && !hidden(root, f)) {
+                files.add(f.toString());
+            }
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException(input + " holds no image files (" + FORMATS + ")");
+        }
+        files.sort(null);
+        List<Row> items = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            items.add(RowFactory.create(files.get(i), (long) i));
+        }
+        JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(items, Math.max(1, Math.min(partitions, items.size()))).map(item -> {
+                    String file = item.getString(0);
+                    Row image;
+                    try {
+                        image = decode(file, new Configuration(), convert);
+                    } catch (InputException e) {
+                        if (!keepUndecodable) {
+                            throw e;
+                        }
+                        image = RowFactory.create(file, null, null, null, null, null);
+                    }
+                    return RowFactory.create(image, item.getLong(1));
+                });
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add(ImageLayout.IMAGE, ImageLayout.imageStruct(), true)
+                .add(ImageLayout.ID, org.apache.spark.sql.types.DataTypes.LongType, false);
+        return spark.createDataFrame(rows, schema);
+    }
+
+    /** Whether a path below root passes through a hidden (.x) or Spark-internal (_x) name. */
+    private static boolean hidden(Path root, Path f) {
+        for (Path p = f; p != null && !p.equals(root) && p.depth() > root.depth(); p = p.getParent()) {
+            if (p.getName().startsWith(".") || p.getName().startsWith("_")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Warns on stderr about each class without images; with {@code strict} refuses them instead. */
     static void emptyClasses(Path root, List<String> classes, List<Integer> empty, boolean strict) {
         List<String> problems = new ArrayList<>();

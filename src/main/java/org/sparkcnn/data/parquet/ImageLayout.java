@@ -73,30 +73,41 @@ public final class ImageLayout {
      * {@code label}. The error lists what was expected and what was found.
      */
     public static void validate(StructType found, String where) {
+        validate(found, IMAGE, LABEL, where);
+    }
+
+    /**
+     * As {@link #validate(StructType, String)} for columns of other names (Spark ML's imageCol and
+     * labelCol); without a label column ({@code labelCol} null) only the image is checked, as
+     * scoring new images needs.
+     */
+    public static void validate(StructType found, String imageCol, String labelCol, String where) {
         List<String> problems = new ArrayList<>();
-        StructField image = field(found, IMAGE);
+        StructField image = field(found, imageCol);
         if (image == null) {
-            problems.add("no column '" + IMAGE + "'");
+            problems.add("no column '" + imageCol + "'");
         } else if (!(image.dataType() instanceof StructType)) {
-            problems.add("column '" + IMAGE + "' is " + image.dataType().simpleString() + ", not a struct");
+            problems.add("column '" + imageCol + "' is " + image.dataType().simpleString() + ", not a struct");
         } else {
             StructType s = (StructType) image.dataType();
-            expect(s, "origin", StringType$.MODULE$, problems);
+            expect(s, imageCol, "origin", StringType$.MODULE$, problems);
             for (String f : new String[] {"height", "width", "nChannels", "mode"}) {
-                expectInteger(s, f, problems);
+                expectInteger(s, imageCol, f, problems);
             }
-            expect(s, "data", BinaryType$.MODULE$, problems);
+            expect(s, imageCol, "data", BinaryType$.MODULE$, problems);
         }
-        StructField label = field(found, LABEL);
-        if (label == null) {
-            problems.add("no column '" + LABEL + "'");
-        } else if (!(label.dataType() instanceof NumericType)) {
-            problems.add("column '" + LABEL + "' is " + label.dataType().simpleString() + ", not a number");
+        if (labelCol != null) {
+            StructField label = field(found, labelCol);
+            if (label == null) {
+                problems.add("no column '" + labelCol + "'");
+            } else if (!(label.dataType() instanceof NumericType)) {
+                problems.add("column '" + labelCol + "' is " + label.dataType().simpleString() + ", not a number");
+            }
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(where + ": not a labelled image dataset: " + String.join("; ", problems)
-                    + ".\n  expected: " + IMAGE + " " + imageStruct().simpleString() + ", " + LABEL + " int"
-                    + "\n  found:    " + found.simpleString());
+            String expected = imageCol + " " + imageStruct().simpleString() + (labelCol == null ? "" : ", " + labelCol + " int");
+            throw new IllegalArgumentException(where + ": not " + (labelCol == null ? "an" : "a labelled") + " image dataset: "
+                    + String.join("; ", problems) + ".\n  expected: " + expected + "\n  found:    " + found.simpleString());
         }
     }
 
@@ -109,23 +120,23 @@ public final class ImageLayout {
         return null;
     }
 
-    private static void expect(StructType s, String name, DataType type, List<String> problems) {
+    private static void expect(StructType s, String col, String name, DataType type, List<String> problems) {
         StructField f = field(s, name);
         if (f == null) {
-            problems.add("no field '" + IMAGE + "." + name + "'");
+            problems.add("no field '" + col + "." + name + "'");
         } else if (!f.dataType().equals(type)) {
-            problems.add("field '" + IMAGE + "." + name + "' is " + f.dataType().simpleString() + ", not "
+            problems.add("field '" + col + "." + name + "' is " + f.dataType().simpleString() + ", not "
                     + type.simpleString());
         }
     }
 
-    private static void expectInteger(StructType s, String name, List<String> problems) {
+    private static void expectInteger(StructType s, String col, String name, List<String> problems) {
         StructField f = field(s, name);
         if (f == null) {
-            problems.add("no field '" + IMAGE + "." + name + "'");
+            problems.add("no field '" + col + "." + name + "'");
         } else if (!(f.dataType().equals(DataTypes.IntegerType) || f.dataType().equals(DataTypes.LongType)
                 || f.dataType().equals(DataTypes.ShortType) || f.dataType().equals(DataTypes.ByteType))) {
-            problems.add("field '" + IMAGE + "." + name + "' is " + f.dataType().simpleString() + ", not int");
+            problems.add("field '" + col + "." + name + "' is " + f.dataType().simpleString() + ", not int");
         }
     }
 }

@@ -27,13 +27,21 @@ public final class ParquetImageReader implements Serializable {
 
     /** For rows of {@code schema}: an image struct, a label, and optionally _file and _row. */
     public ParquetImageReader(StructType schema) {
-        ImageLayout.validate(schema, "dataset");
+        this(schema, ImageLayout.IMAGE, ImageLayout.LABEL);
+    }
+
+    /**
+     * For rows of {@code schema} with the image struct in column {@code imageCol} and the label in
+     * {@code labelCol}, or no label when it is null (scoring: every record then lacks one).
+     */
+    public ParquetImageReader(StructType schema, String imageCol, String labelCol) {
+        ImageLayout.validate(schema, imageCol, labelCol, "dataset");
         List<String> names = List.of(schema.fieldNames());
-        image = names.indexOf(ImageLayout.IMAGE);
-        label = names.indexOf(ImageLayout.LABEL);
+        image = names.indexOf(imageCol);
+        label = labelCol == null ? -1 : names.indexOf(labelCol);
         file = names.indexOf(FILE);
         row = names.indexOf(ROW);
-        List<String> fields = List.of(((StructType) schema.apply(ImageLayout.IMAGE).dataType()).fieldNames());
+        List<String> fields = List.of(((StructType) schema.apply(imageCol).dataType()).fieldNames());
         origin = fields.indexOf("origin");
         height = fields.indexOf("height");
         width = fields.indexOf("width");
@@ -81,7 +89,7 @@ public final class ParquetImageReader implements Serializable {
         if (row >= 0 && !in.isNullAt(row)) {
             r.row = ((Number) in.get(row)).longValue();
         }
-        if (!in.isNullAt(label)) {
+        if (label >= 0 && !in.isNullAt(label)) {
             r.label = ((Number) in.get(label)).doubleValue();
             r.labelPresent = true;
         }

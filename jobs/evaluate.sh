@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# A trained model's accuracy, per-class figures and confusion matrix (docs/inference.md):
+#   jobs/evaluate.sh --model runs/lenet5 --input data/fashion-mnist/test --out eval.json
+#   jobs/evaluate.sh --help
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ensure_built
+run_main org.sparkcnn.cli.Evaluate "$@"

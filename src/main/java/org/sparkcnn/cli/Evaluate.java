@@ -1,0 +1,134 @@
+package org.sparkcnn.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.sparkcnn.data.parquet.ImageLayout;
+import org.sparkcnn.fs.Folders;
+import org.sparkcnn.fs.OutputGuard;
+import org.sparkcnn.spark.BatchEvaluation;
+import org.sparkcnn.spark.BatchScorer;
+import org.sparkcnn.spark.TrainedModel;
+import org.sparkcnn.train.ClassificationMetrics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** jobs/evaluate.sh: a trained model's accuracy, per-class figures and confusion matrix on a labelled dataset. */
+@Command(name = "jobs/evaluate.sh", sortOptions = false, description = {
+    "Evaluates a trained model on a labelled Parquet dataset (jobs/import.sh writes them): accuracy, top-k",
+    "accuracy, mean cross-entropy, per-class precision, recall, F1 and support, and the confusion matrix, as a",
+    "table on stdout and, with --out, as JSON (top-level accuracy as a fraction). The dataset's class names, when",
+    "it has them, must be the model's.",
+    ""})
+public final class Evaluate {
+    @Mixin
+    ScoringOptions scoring = new ScoringOptions();
+
+    @Option(names = "--out", paramLabel = "FILE.json", description = "also write the figures as JSON (any Hadoop path)")
+    String out;
+
+    @Option(names = "--top", paramLabel = "K", defaultValue = "5",
+            description = "k of the top-k accuracy (default: ${DEFAULT-VALUE}, at most the number of classes)")
+    int top;
+
+    @Option(names = "--overwrite", description = "replace an existing --out file")
+    boolean overwrite;
+
+    public static void main(String[] args) {
+        CliSpark.main(args, Evaluate::run);
+    }
+
+    static void run(String[] args) throws IOException {
+        Evaluate e = new Evaluate();
+        if (CommandLines.parse(e, args)) {
+            e.evaluate();
+        }
+    }
+
+    private void evaluate() throws IOException {
+        if (top < 1) {
+            throw new IllegalArgumentException("--top takes an integer >= 1, got " + top);
+        }
+        ScoringOptions o = scoring;
+        org.sparkcnn.data.BadRecordPolicy policy = o.policy();
+        Configuration hadoop = CliSpark.hadoopConf();
+        if (out != null) {
+            Map<String, String> inputs = new LinkedHashMap<>();
+            inputs.put("--input", o.input);
+            inputs.put("--model", o.model);
+            OutputGuard.check("--out", out, inputs, hadoop);
+            Path p = new Path(out);
+            if (p.getFileSystem(hadoop).exists(p) && !overwrite) {
+                throw new IllegalArgumentException("--out " + out + " already exists (pass --overwrite to replace it)");
+            }
+        }
+        TrainedModel model = TrainedModel.read(o.model, hadoop);
+        java.nio.file.Path log = JobLog.start(JobLog.fileIn(java.nio.file.Path.of("logs"), "evaluate"), o.verbose);
+        if (log != null) {
+            System.out.println("Spark's log: " + log);
+        }
+        SparkSession spark = CliSpark.session(o.master, "sparkcnn-evaluate " + model.file().model());
+        try {
+            long t0 = System.nanoTime();
+            Path in = new Path(o.input);
+            if (in.getFileSystem(hadoop).exists(in) && !Inputs.isParquet(in.getFileSystem(hadoop), in)) {
+                throw new IllegalArgumentException("--input " + o.input + " is a folder of images, not a labelled Parquet"
+                        + " dataset: import it with jobs/import.sh folder first");
+            }
+            Dataset<Row> rows = Inputs.images(spark, o.input, model, false, policy);
+            ImageLayout.validate(rows.schema(), o.input);
+            List<String> classes = ImageLayout.classes(rows.schema());
+            if (classes != null && !classes.equals(model.classNames())) {
+                throw new IllegalArgumentException("--input " + o.input + " has the classes " + classes + " but the model "
+                        + model.source() + " was trained on " + model.classNames());
+            }
+            spark.sparkContext().setJobDescription("sparkcnn: evaluate " + o.input);
+            BatchScorer scorer = BatchScorer.create(JavaSparkContext.fromSparkContext(spark.sparkContext()), model,
+                    rows.schema(), ImageLayout.IMAGE, ImageLayout.LABEL, o.batchSize, policy, o.threads);
+            ClassificationMetrics m;
+            try {
+                m = BatchEvaluation.run(rows, ImageLayout.LABEL, scorer, Math.min(top, model.classes()));
+            } finally {
+                scorer.destroy();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            EvaluationReport report = new EvaluationReport(m, model.classNames(), model.source(), o.input, seconds);
+            System.out.print(report.table());
+            if (out != null) {
+                writeReplacing(out, report.json(), hadoop);
+                System.out.println("wrote " + out);
+            }
+        } finally {
+            CliSpark.stop(spark);
+        }
+    }
+
+    /** Writes the file beside its target and renames it into place: a failure leaves the old one as it was. */
+    private static void writeReplacing(String out, String text, Configuration hadoop) throws IOException {
+        Path target = new Path(out);
+        FileSystem fs = Folders.raw(target.getFileSystem(hadoop));
+        target = fs.makeQualified(target);
+        Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + Folders.random());
+        try (OutputStream os = fs.create(tmp, false)) {
+            os.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        if (fs.exists(target)) {
+            fs.delete(target, false);
+        }
+        if (!fs.rename(tmp, target)) {
+            fs.delete(tmp, false);
+            throw new IOException("cannot rename " + tmp + " to " + target);
+        }
+    }
+}
