@@ -4,7 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
-import org.sparkcnn.spark.DistributedTrainer;
+import org.sparkcnn.spark.EpochStats;
+import org.sparkcnn.spark.TrainingData;
+import org.sparkcnn.spark.TrainingRun;
 import org.sparkcnn.train.TrainConfig;
 
 /**
@@ -51,9 +53,9 @@ public final class BenchRounds {
                 c.set("batchSize", "1", "bench").set("syncEvery", "1", "bench");
                 c.set("partitions", o.get("--partitions"), "bench").set("optimizerState", o.get("--optimizerState"), "bench");
                 c.set("treeDepth", o.get("--treeDepth"), "bench");
-                try (DistributedTrainer t = new DistributedTrainer(spark, c, null)) {
+                try (TrainingRun t = TrainingRun.start(spark, c.validate(), TrainingData.fromPaths(spark, c), null)) {
                     t.trainRounds(0, 3); // warm-up: JIT, executor model copies
-                    DistributedTrainer.EpochStats s = t.trainRounds(0, rounds);
+                    EpochStats s = t.trainRounds(0, rounds);
                     int floats = t.server().state().length;
                     double total = 1000 * s.seconds / s.rounds, sync = 1000 * s.syncSeconds / s.rounds,
                             task = 1000 * s.trainSeconds / s.rounds;

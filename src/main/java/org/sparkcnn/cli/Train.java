@@ -10,6 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import org.sparkcnn.fs.OutputGuard;
 import org.sparkcnn.spark.DistributedTrainer;
 import org.sparkcnn.spark.RunFolder;
+import org.sparkcnn.spark.TrainingData;
 import org.sparkcnn.train.TrainConfig;
 
 /** jobs/train.sh: trains a zoo model on a Parquet image dataset as a Spark job (docs/distributed.md). */
@@ -63,9 +64,10 @@ public final class Train {
             System.out.println("training beside the earlier run, in " + start.dir() + ": it replaces " + start.replaces()
                     + " once complete");
         }
+        DistributedTrainer trainer = new DistributedTrainer(cfg, System.out);
         SparkSession spark = CliSpark.session(cfg.get("master"), "sparkcnn-train " + cfg.get("model"));
-        try (DistributedTrainer trainer = new DistributedTrainer(spark, cfg, System.out)) {
-            trainer.fit(start);
+        try {
+            trainer.fit(spark, TrainingData.fromPaths(spark, cfg), start);
         } finally {
             CliSpark.stop(spark);
         }

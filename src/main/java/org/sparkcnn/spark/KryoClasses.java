@@ -23,8 +23,11 @@ public final class KryoClasses implements KryoRegistrator {
         kryo.register(java.util.ArrayList.class);
         kryo.register(float[].class);
         kryo.register(long[].class);
-        // Spark's own classes our jobs make it ship: Parquet schema inference returns schemas
-        // as task results, and broadcasts of the read plan carry them
+        // the pixel sums of a DataFrame to train on (TrainingData.fromFrames), as an import sums them
+        kryo.register(long[][].class);
+        kryo.register(java.util.TreeMap.class);
+        // Spark's own classes our jobs make it ship (Parquet schema inference returns schemas as task
+        // results, and broadcasts of the read plan carry them), and a package-private one of ours
         for (String name : SPARK_CLASSES) {
             try {
                 kryo.register(Class.forName(name, false, Thread.currentThread().getContextClassLoader()));
@@ -35,6 +38,7 @@ public final class KryoClasses implements KryoRegistrator {
     }
 
     private static final String[] SPARK_CLASSES = {
+        "org.sparkcnn.data.parquet.ImageStats",
         "org.apache.spark.sql.types.StructType",
         "org.apache.spark.sql.types.StructField",
         "[Lorg.apache.spark.sql.types.StructField;",

@@ -27,13 +27,27 @@ import org.sparkcnn.optim.Sgd;
  * that names the key and where it came from.
  */
 public final class TrainConfig {
-    /** A key's default, meaning and the check its value must pass. */
+    /**
+     * The kind of value a key takes, for tools that present the keys typed (Spark ML Params):
+     * {@code CHOICE} keys take one of {@link Key#choices}; {@code STRING} keys may have their own
+     * form, checked by the key (syncEvery: "epoch" or a number; mean and std: "dataset" or numbers).
+     */
+    public enum Type {
+        INT, LONG, DOUBLE, BOOLEAN, STRING, CHOICE
+    }
+
+    /** A key's type, default, meaning and the check its value must pass: the one definition of a setting. */
     public static final class Key {
         public final String name, defaultValue, doc;
+        public final Type type;
+        /** The allowed values of a {@link Type#CHOICE} key, else empty. */
+        public final List<String> choices;
         final Consumer<TrainConfig> check;
 
-        Key(String name, String defaultValue, String doc, Consumer<TrainConfig> check) {
+        Key(String name, Type type, List<String> choices, String defaultValue, String doc, Consumer<TrainConfig> check) {
             this.name = name;
+            this.type = type;
+            this.choices = List.copyOf(choices);
             this.defaultValue = defaultValue;
             this.doc = doc;
             this.check = check;
@@ -47,68 +61,79 @@ public final class TrainConfig {
     public static final Map<String, Key> LOCAL_KEYS;
     /** The keys of the Spark job (jobs/train.sh), in help order. */
     public static final Map<String, Key> SPARK_KEYS;
+    /**
+     * The Spark job's keys that name where data is read and the run is written: used by
+     * TrainingData.fromPaths and the run folder, ignored when training on DataFrames.
+     */
+    public static final List<String> PATH_KEYS = List.of("train", "validation", "output");
 
     static {
-        key(COMMON, "model", "lenet5", "a library network (" + String.join(", ", ModelLibrary.NAMES)
+        key(COMMON, "model", Type.STRING, "lenet5", "a library network (" + String.join(", ", ModelLibrary.NAMES)
                 + ") or a network description file (docs/models.md)", c -> c.model());
-        key(COMMON, "epochs", "2", "passes over the training set", c -> c.getInt("epochs", 1));
-        key(COMMON, "batchSize", "64", "images per mini-batch (per partition in the Spark job)",
+        key(COMMON, "epochs", Type.INT, "2", "passes over the training set", c -> c.getInt("epochs", 1));
+        key(COMMON, "batchSize", Type.INT, "64", "images per mini-batch (per partition in the Spark job)",
                 c -> c.getInt("batchSize", 1));
-        key(COMMON, "optimizer", "sgd", "sgd, adam or adamw", c -> c.optimizer());
-        key(COMMON, "learningRate", "0.01", "base learning rate", c -> c.positive("learningRate"));
-        key(COMMON, "momentum", "0.9", "SGD momentum (0 for plain SGD)", c -> c.getDouble("momentum", 0));
-        key(COMMON, "nesterov", "false", "SGD with Nesterov momentum", c -> c.getBoolean("nesterov"));
-        key(COMMON, "weightDecay", "0", "L2 weight decay (decoupled for adamw)", c -> c.getDouble("weightDecay", 0));
-        key(COMMON, "schedule", "constant", "learning-rate schedule: constant, step or cosine", c -> c.schedule(1));
-        key(COMMON, "stepEvery", "1", "step schedule: epochs between decays", c -> c.getInt("stepEvery", 1));
-        key(COMMON, "stepGamma", "0.1", "step schedule: factor per decay", c -> c.getDouble("stepGamma", Double.MIN_VALUE));
-        key(COMMON, "warmupSteps", "0", "linear warm-up over this many optimiser steps", c -> c.getInt("warmupSteps", 0));
-        key(COMMON, "seed", "42", "seed for initialisation, shuffling, augmentation and dropout", c -> c.getLong("seed"));
+        choice(COMMON, "optimizer", List.of("sgd", "adam", "adamw"), "sgd", "sgd, adam or adamw", c -> c.optimizer());
+        key(COMMON, "learningRate", Type.DOUBLE, "0.01", "base learning rate", c -> c.positive("learningRate"));
+        key(COMMON, "momentum", Type.DOUBLE, "0.9", "SGD momentum (0 for plain SGD)", c -> c.getDouble("momentum", 0));
+        key(COMMON, "nesterov", Type.BOOLEAN, "false", "SGD with Nesterov momentum", c -> c.getBoolean("nesterov"));
+        key(COMMON, "weightDecay", Type.DOUBLE, "0", "L2 weight decay (decoupled for adamw)", c -> c.getDouble("weightDecay", 0));
+        choice(COMMON, "schedule", List.of("constant", "step", "cosine"), "constant",
+                "learning-rate schedule: constant, step or cosine", c -> c.schedule(1));
+        key(COMMON, "stepEvery", Type.INT, "1", "step schedule: epochs between decays", c -> c.getInt("stepEvery", 1));
+        key(COMMON, "stepGamma", Type.DOUBLE, "0.1", "step schedule: factor per decay", c -> c.getDouble("stepGamma", Double.MIN_VALUE));
+        key(COMMON, "warmupSteps", Type.INT, "0", "linear warm-up over this many optimiser steps", c -> c.getInt("warmupSteps", 0));
+        key(COMMON, "seed", Type.LONG, "42", "seed for initialisation, shuffling, augmentation and dropout", c -> c.getLong("seed"));
 
-        key(LOCAL_ONLY, "threads", "0", "intra-op threads (0 = available processors)", c -> c.getInt("threads", 0));
-        key(LOCAL_ONLY, "data", "/usr/share/datasets/fashion-mnist", "folder with the Fashion-MNIST IDX files", c -> { });
-        key(LOCAL_ONLY, "trainLimit", "-1", "use only the first N training images (-1 = all)", c -> c.getInt("trainLimit", -1));
-        key(LOCAL_ONLY, "testLimit", "-1", "use only the first N test images (-1 = all)", c -> c.getInt("testLimit", -1));
+        key(LOCAL_ONLY, "threads", Type.INT, "0", "intra-op threads (0 = available processors)", c -> c.getInt("threads", 0));
+        key(LOCAL_ONLY, "data", Type.STRING, "/usr/share/datasets/fashion-mnist", "folder with the Fashion-MNIST IDX files", c -> { });
+        key(LOCAL_ONLY, "trainLimit", Type.INT, "-1", "use only the first N training images (-1 = all)", c -> c.getInt("trainLimit", -1));
+        key(LOCAL_ONLY, "testLimit", Type.INT, "-1", "use only the first N test images (-1 = all)", c -> c.getInt("testLimit", -1));
 
-        key(SPARK_ONLY, "train", "", "training dataset: Parquet path in the ImageLayout (docs/data.md); required",
+        key(SPARK_ONLY, "train", Type.STRING, "", "training dataset: Parquet path in the ImageLayout (docs/data.md); required",
                 c -> c.required("train"));
-        key(SPARK_ONLY, "validation", "", "validation dataset evaluated after every epoch (empty = none)", c -> { });
-        key(SPARK_ONLY, "output", "", "run folder (any Hadoop path): model/, checkpoints/, metrics.jsonl; required",
+        key(SPARK_ONLY, "validation", Type.STRING, "", "validation dataset evaluated after every epoch (empty = none)", c -> { });
+        key(SPARK_ONLY, "output", Type.STRING, "", "run folder (any Hadoop path): model/, checkpoints/, metrics.jsonl; required",
                 c -> c.required("output"));
-        key(SPARK_ONLY, "master", "", "Spark master; empty = spark-submit's, else local[*]", c -> { });
-        key(SPARK_ONLY, "partitions", "0", "training partitions = parallel model copies (0 = Spark's default parallelism)",
+        key(SPARK_ONLY, "master", Type.STRING, "", "Spark master; empty = spark-submit's, else local[*]", c -> { });
+        key(SPARK_ONLY, "partitions", Type.INT, "0", "training partitions = parallel model copies (0 = Spark's default parallelism)",
                 c -> c.getInt("partitions", 0));
-        key(SPARK_ONLY, "syncEvery", "epoch", "average the partitions' models every epoch or every N mini-batches",
+        key(SPARK_ONLY, "syncEvery", Type.STRING, "epoch", "average the partitions' models every epoch or every N mini-batches",
                 c -> c.syncEvery());
-        key(SPARK_ONLY, "optimizerState", "average",
-                "momentum/Adam moments across rounds: average (kept by the parameter server) or reset",
-                c -> c.oneOf("optimizerState", List.of("average", "reset")));
-        key(SPARK_ONLY, "lrScaling", "none", "none, or linear: learning rate × partitions (use with warmupSteps)",
-                c -> c.oneOf("lrScaling", List.of("none", "linear")));
-        key(SPARK_ONLY, "threads", "0", "engine threads per task (0 = spark.task.cpus)", c -> c.getInt("threads", 0));
-        key(SPARK_ONLY, "treeDepth", "2", "depth of the treeAggregate that combines partition results",
+        choice(SPARK_ONLY, "optimizerState", List.of("average", "reset"), "average",
+                "momentum/Adam moments across rounds: average (kept by the parameter server) or reset", null);
+        choice(SPARK_ONLY, "lrScaling", List.of("none", "linear"), "none",
+                "none, or linear: learning rate × partitions (use with warmupSteps)", null);
+        key(SPARK_ONLY, "threads", Type.INT, "0", "engine threads per task (0 = spark.task.cpus)", c -> c.getInt("threads", 0));
+        key(SPARK_ONLY, "treeDepth", Type.INT, "2", "depth of the treeAggregate that combines partition results",
                 c -> c.getInt("treeDepth", 1));
-        key(SPARK_ONLY, "keepCheckpoints", "3", "checkpoints kept in output/checkpoints (0 = all)",
+        key(SPARK_ONLY, "keepCheckpoints", Type.INT, "3", "checkpoints kept in output/checkpoints (0 = all)",
                 c -> c.getInt("keepCheckpoints", 0));
-        key(SPARK_ONLY, "mean", "dataset", "per-channel mean subtracted after scaling pixels to [0, 1]: dataset (the"
+        key(SPARK_ONLY, "mean", Type.STRING, "dataset", "per-channel mean subtracted after scaling pixels to [0, 1]: dataset (the"
                 + " training set's, stored by the import; empty = the same), one value, or one per channel",
                 c -> c.normalisation("mean"));
-        key(SPARK_ONLY, "std", "dataset", "per-channel standard deviation divided by: dataset, one value, or one per channel",
+        key(SPARK_ONLY, "std", Type.STRING, "dataset", "per-channel standard deviation divided by: dataset, one value, or one per channel",
                 c -> c.normalisation("std"));
-        key(SPARK_ONLY, "cropPadding", "0", "random crop with this much zero padding per side (0 = off)",
+        key(SPARK_ONLY, "cropPadding", Type.INT, "0", "random crop with this much zero padding per side (0 = off)",
                 c -> c.getInt("cropPadding", 0));
-        key(SPARK_ONLY, "flip", "false", "random horizontal flip", c -> c.getBoolean("flip"));
-        key(SPARK_ONLY, "onBadRecord", "fail", "fail, or skip and count bad rows", c -> c.oneOf("onBadRecord", List.of("fail", "skip")));
-        key(SPARK_ONLY, "maxBadFraction", "0.01", "skip: most bad rows tolerated, as a fraction of rows read",
+        key(SPARK_ONLY, "flip", Type.BOOLEAN, "false", "random horizontal flip", c -> c.getBoolean("flip"));
+        choice(SPARK_ONLY, "onBadRecord", List.of("fail", "skip"), "fail", "fail, or skip and count bad rows", null);
+        key(SPARK_ONLY, "maxBadFraction", Type.DOUBLE, "0.01", "skip: most bad rows tolerated, as a fraction of rows read",
                 c -> c.fraction("maxBadFraction"));
-        key(SPARK_ONLY, "evalBatchSize", "256", "images per batch when evaluating", c -> c.getInt("evalBatchSize", 1));
+        key(SPARK_ONLY, "evalBatchSize", Type.INT, "256", "images per batch when evaluating", c -> c.getInt("evalBatchSize", 1));
 
         LOCAL_KEYS = table(COMMON, LOCAL_ONLY);
         SPARK_KEYS = table(COMMON, SPARK_ONLY);
     }
 
-    private static void key(List<Key> to, String name, String def, String doc, Consumer<TrainConfig> check) {
-        to.add(new Key(name, def, doc, check));
+    private static void key(List<Key> to, String name, Type type, String def, String doc, Consumer<TrainConfig> check) {
+        to.add(new Key(name, type, List.of(), def, doc, check));
+    }
+
+    /** A key taking one of {@code choices}; a null check is "one of them". */
+    private static void choice(List<Key> to, String name, List<String> choices, String def, String doc,
+            Consumer<TrainConfig> check) {
+        to.add(new Key(name, Type.CHOICE, choices, def, doc, check != null ? check : c -> c.oneOf(name, choices)));
     }
 
     private static Map<String, Key> table(List<Key> a, List<Key> b) {
@@ -254,6 +279,16 @@ public final class TrainConfig {
     /** Checks every key's value now, so a bad setting fails before any data is read. */
     public TrainConfig validate() {
         keys.values().forEach(k -> k.check.accept(this));
+        return this;
+    }
+
+    /**
+     * Checks every key but {@link #PATH_KEYS}: the settings of training itself, which is all a
+     * trainer whose data comes from DataFrames (the Spark ML stage) reads; there train, validation
+     * and output are ignored.
+     */
+    public TrainConfig validateWithoutPaths() {
+        keys.values().stream().filter(k -> !PATH_KEYS.contains(k.name)).forEach(k -> k.check.accept(this));
         return this;
     }
 

@@ -26,10 +26,8 @@ class ClusterTrainingTest {
         c.set("model", "lenet5", "test").set("batchSize", "16", "test").set("partitions", "2", "test");
         c.set("syncEvery", "4", "test").set("epochs", "2", "test").set("optimizer", "adam", "test");
         c.set("learningRate", "0.002", "test").set("mean", "0.2860", "test").set("std", "0.3530", "test");
-        try (DistributedTrainer t = new DistributedTrainer(spark, c, null)) {
-            t.fit(false);
-            return t.server().state().clone();
-        }
+        RunFolder.Start start = RunFolder.plan(output, RunFolder.Resume.NO, false, spark.sparkContext().hadoopConfiguration());
+        return new DistributedTrainer(c.validate(), null).fit(spark, TrainingData.fromPaths(spark, c), start).state();
     }
 
     @Test

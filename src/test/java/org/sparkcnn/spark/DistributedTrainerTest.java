@@ -78,10 +78,12 @@ class DistributedTrainerTest {
 
     private static float[] fit(TrainConfig c, boolean resume, int failPartition, StringBuilder log) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DistributedTrainer t = new DistributedTrainer(spark, c, new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
+        try {
+            DistributedTrainer t = new DistributedTrainer(c.validate(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
             t.failFirstAttemptOf(failPartition);
-            t.fit(resume);
-            return t.server().state().clone();
+            RunFolder.Start start = RunFolder.plan(c.get("output"), resume ? RunFolder.Resume.YES : RunFolder.Resume.NO,
+                    false, spark.sparkContext().hadoopConfiguration());
+            return t.fit(spark, TrainingData.fromPaths(spark, c), start).state();
         } finally {
             if (log != null) {
                 log.append(bytes.toString(StandardCharsets.UTF_8));
@@ -89,8 +91,13 @@ class DistributedTrainerTest {
         }
     }
 
+    /** A run started on the datasets of {@code c}, for the tests that drive its rounds. */
+    static TrainingRun run(TrainConfig c) {
+        return TrainingRun.start(spark, c.validate(), TrainingData.fromPaths(spark, c), null);
+    }
+
     /** The partitions' rows of an epoch, in training order (test data is small). */
-    private static List<List<Row>> rowsOf(DistributedTrainer t, int epoch) {
+    private static List<List<Row>> rowsOf(TrainingRun t, int epoch) {
         return t.epochFrame(epoch).javaRDD().glom().collect();
     }
 
@@ -101,7 +108,7 @@ class DistributedTrainerTest {
     @Test
     void roundsOfPlainSgdEqualSingleNodeStepsOnTheUnionBatch() {
         TrainConfig c = config("momentum=0", "syncEvery=1", "learningRate=0.05");
-        try (DistributedTrainer t = new DistributedTrainer(spark, c, null)) {
+        try (TrainingRun t = run(c)) {
             List<List<Row>> parts = rowsOf(t, 0);
             Network single = ModelZoo.build("lenet5", 42);
             Sgd sgd = new Sgd(0, 0);
@@ -110,7 +117,7 @@ class DistributedTrainerTest {
                 streams.add(new ParquetImageReader(parts.get(p).get(0).schema()).batches(parts.get(p).iterator(),
                         t.readerConfig(0, p)));
             }
-            DistributedTrainer.EpochStats stats = new DistributedTrainer.EpochStats();
+            EpochStats stats = new EpochStats();
             for (int round = 0; round < 3; round++) {
                 List<float[]> images = new ArrayList<>();
                 List<Integer> labels = new ArrayList<>();
@@ -155,11 +162,11 @@ class DistributedTrainerTest {
         // a seed whose partitioning puts 2 rows in one partition and 1 in another (and none in two):
         // a mean that ignored sample counts would then differ from the step on all 3 rows
         long seed = 0;
-        DistributedTrainer t = null;
+        TrainingRun t = null;
         for (long s = 1; s <= 40 && t == null; s++) {
             TrainConfig c = config("train=" + three, "partitions=4", "momentum=0", "learningRate=0.1", "validation=",
                     "seed=" + s);
-            DistributedTrainer candidate = new DistributedTrainer(spark, c, null);
+            TrainingRun candidate = run(c);
             if (java.util.Arrays.stream(candidate.partitionRows()).max().getAsLong() == 2) {
                 t = candidate;
                 seed = s;
@@ -168,7 +175,7 @@ class DistributedTrainerTest {
             }
         }
         assertTrue(t != null, "no seed in 1..40 partitions 3 rows as 2, 1, 0, 0");
-        try (DistributedTrainer found = t) {
+        try (TrainingRun found = t) {
             long[] rows = t.partitionRows();
             assertEquals(3, java.util.Arrays.stream(rows).sum());
             assertTrue(java.util.Arrays.stream(rows).anyMatch(n -> n == 0), java.util.Arrays.toString(rows));
@@ -191,7 +198,7 @@ class DistributedTrainerTest {
             single.forwardLoss(union, labels);
             single.backward();
             new Sgd(0, 0).step(single.paramList(), 0.1);
-            DistributedTrainer.EpochStats stats = t.trainEpoch(0);
+            EpochStats stats = t.trainEpoch(0);
             assertEquals(3, stats.samples);
             float[] want = single.parameterVector();
             float[] got = java.util.Arrays.copyOf(t.server().state(), want.length);

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,5 +56,38 @@ class TrainConfigTest {
                 "syncEvery", "partitions", "seed", "output", "master")) {
             assertTrue(help.contains("\n  " + k + " ") || help.startsWith("  " + k + " "), k);
         }
+    }
+
+    /** Each key's type is what its default and its check accept, so typed Params made from the table are valid. */
+    @Test
+    void everyKeyIsTypedAndItsDefaultIsOfItsType() {
+        for (Map<String, TrainConfig.Key> table : List.of(TrainConfig.SPARK_KEYS, TrainConfig.LOCAL_KEYS)) {
+            for (TrainConfig.Key k : table.values()) {
+                String d = k.defaultValue;
+                switch (k.type) {
+                    case INT -> Integer.parseInt(d);
+                    case LONG -> Long.parseLong(d);
+                    case DOUBLE -> Double.parseDouble(d);
+                    case BOOLEAN -> assertTrue(d.equals("true") || d.equals("false"), k.name);
+                    case CHOICE -> assertTrue(k.choices.contains(d), k.name + ": " + k.choices);
+                    case STRING -> assertTrue(k.choices.isEmpty(), k.name);
+                }
+                assertEquals(k.type == TrainConfig.Type.CHOICE, !k.choices.isEmpty(), k.name);
+            }
+        }
+        assertEquals(List.of("sgd", "adam", "adamw"), TrainConfig.SPARK_KEYS.get("optimizer").choices);
+        for (TrainConfig.Key k : TrainConfig.SPARK_KEYS.values()) {
+            if (k.type == TrainConfig.Type.CHOICE) {
+                for (String v : k.choices) {
+                    TrainConfig.distributed().set(k.name, v, "--set").validateWithoutPaths();
+                }
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> TrainConfig.distributed().set(k.name, "bogus", "--set").validateWithoutPaths());
+                assertTrue(e.getMessage().contains(k.name + "=bogus"), e.getMessage());
+            }
+        }
+        // the settings alone are valid without the paths a DataFrame trainer never reads
+        TrainConfig.distributed().validateWithoutPaths();
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.distributed().validate());
     }
 }

@@ -83,15 +83,32 @@ public final class DatasetInfo {
         Path statsPath = new Path(dir, ImageLayout.STATS_FILE);
         JsonNode stats = json(fs, statsPath, name);
         if (stats == null) {
-            long[] found = query(df, name);
+            long[] found = query(df, name, false);
             return new DatasetInfo(path, name, new int[] {(int) found[1], (int) found[2], (int) found[3]}, classes,
                     null, null, found[0]);
         }
-        String where = name + ": " + ImageLayout.STATS_FILE;
+        return fromStats(df, path, name, classes, stats, name + ": " + ImageLayout.STATS_FILE, false);
+    }
+
+    /**
+     * A DataFrame to train on, in the reader's layout (image, label, {@code _file} = the image's
+     * origin, {@code _row}), summed in one pass as an import sums what it wrote
+     * ({@link ImageStats}): shape, rows, per-channel mean and std. Images of more than one shape
+     * are an {@link InputException} naming the first odd image by its origin. {@code name} names
+     * the frame in errors; {@code classes} may be null.
+     */
+    public static DatasetInfo ofFrame(Dataset<Row> rows, String name, List<String> classes) {
+        JsonNode stats = ImageStats.of(rows, -1).json(JSON);
+        return fromStats(rows, name, name, classes, stats, name, true);
+    }
+
+    /** The dataset described by {@code stats} (the content of _stats.json); a shape the images do not share is queried. */
+    private static DatasetInfo fromStats(Dataset<Row> df, String path, String name, List<String> classes, JsonNode stats,
+            String where, boolean frame) {
         int[] shape = {(int) integer(stats, ImageStats.CHANNELS, where, true),
             (int) integer(stats, ImageStats.HEIGHT, where, true), (int) integer(stats, ImageStats.WIDTH, where, true)};
         if (shape[0] < 1 || shape[1] < 1 || shape[2] < 1) { // not one shape: the query names the first odd row
-            long[] found = query(df, name);
+            long[] found = query(df, name, frame);
             shape = new int[] {(int) found[1], (int) found[2], (int) found[3]};
         }
         return new DatasetInfo(path, name, shape, classes, doubles(stats, ImageStats.MEAN, shape[0], where),
@@ -135,13 +152,15 @@ public final class DatasetInfo {
     /**
      * {rows, channels, height, width} from the int columns, after checking that every usable image
      * has the first one's shape; "first" is in (file, row) order, so the named row is the same
-     * whatever Spark's partitioning.
+     * whatever Spark's partitioning. A {@code frame} (rows of {@link ParquetImageReader}'s layout
+     * made from a DataFrame) has no files: its {@code _file} is the image's origin and its
+     * {@code _row} a hash of the content, and the error names the origin.
      */
-    private static long[] query(Dataset<Row> df, String name) {
+    private static long[] query(Dataset<Row> df, String name, boolean frame) {
         Column c = col("image.nChannels"), h = col("image.height"), w = col("image.width");
         Column usable = c.isin(1, 3, 4).and(h.gt(0)).and(w.gt(0));
-        Column at = struct(col("_metadata.file_path").as("file"), col("_metadata.row_index").as("row"), c.as("c"),
-                h.as("h"), w.as("w"));
+        Column at = struct(col(frame ? ParquetImageReader.FILE : "_metadata.file_path").as("file"),
+                col(frame ? ParquetImageReader.ROW : "_metadata.row_index").as("row"), c.as("c"), h.as("h"), w.as("w"));
         Row totals = df.agg(count(lit(1)), min(when(usable, at))).first();
         if (totals.isNullAt(1)) {
             throw new InputException(name + " holds no images (" + totals.getLong(0) + " rows, none with a usable image)");
@@ -152,6 +171,11 @@ public final class DatasetInfo {
                 .or(w.notEqual(lit(shape[3]))))).agg(min(at)).first();
         if (!odd.isNullAt(0)) {
             Row o = odd.getStruct(0);
+            if (frame) {
+                throw new InputException(String.format(Locale.ROOT, "%s: the image %s is %d×%d×%d but the first image"
+                        + " (by origin) is %d×%d×%d: every image must have one shape", name, o.getString(0), number(o, 2),
+                        number(o, 3), number(o, 4), shape[1], shape[2], shape[3]));
+            }
             boolean size = number(o, 3) != shape[2] || number(o, 4) != shape[3], depth = number(o, 2) != shape[1];
             String fix = !depth ? "--resize HxW to give every image one size"
                     : !size ? "--channels 1, 3 or 4 to give every image the same channels"

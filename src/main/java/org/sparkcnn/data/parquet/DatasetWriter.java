@@ -77,12 +77,10 @@ public final class DatasetWriter {
     /** The written dataset read back in one pass: mapPartitions, then an exact merge of the partitions' sums. */
     static ImageStats stats(SparkSession spark, String path) {
         org.apache.spark.sql.Dataset<Row> written = spark.read().parquet(path);
-        ParquetImageReader reader = new ParquetImageReader(written.schema());
         int split = written.schema().fieldIndex(ImageLayout.SPLIT);
         spark.sparkContext().setJobDescription("sparkcnn: read back " + path + " and sum its pixels");
         try {
-            return written.javaRDD().mapPartitions(rows -> List.of(ImageStats.of(reader, split, rows)).iterator())
-                    .fold(new ImageStats(), ImageStats::merge);
+            return ImageStats.of(written, split);
         } finally {
             spark.sparkContext().setJobDescription(null);
         }

@@ -42,15 +42,29 @@ final class ImageStats implements Serializable {
     /** [c]: images of c channels, [k·256 + v] counts byte value v at interleaved offset k (BGR(A) order). */
     private final long[][] histograms = new long[5][];
 
-    /** The statistics of one partition's rows, read as {@code reader} reads them; {@code split} is that column's index. */
+    /**
+     * The statistics of one partition's rows, read as {@code reader} reads them; {@code split} is
+     * that column's index, or -1 for rows without one (a DataFrame to train on).
+     */
     static ImageStats of(ParquetImageReader reader, int split, Iterator<Row> rows) {
         ImageStats s = new ImageStats();
         ImageRecord r = new ImageRecord();
         while (rows.hasNext()) {
             Row row = rows.next();
-            s.add(reader.fill(row, r.clear()), row.isNullAt(split) ? "(none)" : row.getString(split));
+            s.add(reader.fill(row, r.clear()), split < 0 || row.isNullAt(split) ? "(none)" : row.getString(split));
         }
         return s;
+    }
+
+    /**
+     * The statistics of {@code rows} (image and label columns, as {@link ParquetImageReader} reads
+     * them) in one pass: mapPartitions, then an exact merge of the partitions' sums; {@code split}
+     * is the split column's index, or -1.
+     */
+    static ImageStats of(org.apache.spark.sql.Dataset<Row> rows, int split) {
+        ParquetImageReader reader = new ParquetImageReader(rows.schema());
+        return rows.javaRDD().mapPartitions(it -> java.util.List.of(ImageStats.of(reader, split, it)).iterator())
+                .fold(new ImageStats(), ImageStats::merge);
     }
 
     void add(ImageRecord r, String split) {

@@ -1,0 +1,140 @@
+package org.sparkcnn.spark;
+
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.sparkcnn.data.MiniBatch;
+import org.sparkcnn.data.MiniBatchStream;
+import org.sparkcnn.data.ReaderConfig;
+import org.sparkcnn.data.parquet.ParquetImageReader;
+import org.sparkcnn.model.ModelSpec;
+import org.sparkcnn.model.Network;
+import org.sparkcnn.train.Evaluation;
+import org.sparkcnn.train.PartitionTrainer;
+import org.sparkcnn.train.TrainConfig;
+
+/**
+ * The tasks a run sends to executors, one per partition: training one round, and evaluating the
+ * validation set. Task closures go through Java serialisation, so these are small
+ * {@code Serializable} holders of everything the task needs.
+ */
+final class PartitionTasks {
+    private PartitionTasks() {
+    }
+
+    /** What both kinds of task carry: the broadcast state, how to read rows, and the settings. */
+    abstract static class PartitionTask<T> implements Function2<Integer, Iterator<Row>, Iterator<T>>, Serializable {
+        private static final long serialVersionUID = 1L;
+        final Broadcast<RoundInput> input;
+        final ParquetImageReader reader;
+        final ReaderConfig reading;
+        final LinkedHashMap<String, String> values;
+        final ModelSpec spec;
+        final int partitions;
+
+        PartitionTask(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
+                LinkedHashMap<String, String> values, ModelSpec spec, int partitions) {
+            this.input = input;
+            this.spec = spec;
+            this.reader = reader;
+            this.reading = reading;
+            this.values = values;
+            this.partitions = partitions;
+        }
+
+        /** The partition's result as a leaf of the ordered sum, placed for treeAggregate's grouping. */
+        <S extends OrderedSum.Summand<S>> Iterator<OrderedSum<S>> leaf(int partition, S value) {
+            int depth = Integer.parseInt(values.get("treeDepth"));
+            return Collections.singletonList(OrderedSum.of(OrderedSum.leafOf(partition, partitions, depth), value)).iterator();
+        }
+    }
+
+    /** The training task of one partition in one round: everything it needs travels in its fields. */
+    static final class TrainPartition extends PartitionTask<OrderedSum<TrainSum>> {
+        private static final long serialVersionUID = 1L;
+        private final int epoch, round, syncEvery, failPartition;
+        private final long stepsPerEpoch;
+        private final double lrFactor;
+
+        TrainPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
+                LinkedHashMap<String, String> values, ModelSpec spec, int partitions, int epoch, int round, int syncEvery,
+                long stepsPerEpoch, double lrFactor, int failPartition) {
+            super(input, reader, reading, values, spec, partitions);
+            this.epoch = epoch;
+            this.round = round;
+            this.syncEvery = syncEvery;
+            this.stepsPerEpoch = stepsPerEpoch;
+            this.lrFactor = lrFactor;
+            this.failPartition = failPartition;
+        }
+
+        @Override
+        public Iterator<OrderedSum<TrainSum>> call(Integer partition, Iterator<Row> rows) {
+            TaskContext task = TaskContext.get();
+            if (partition == failPartition && task != null && task.attemptNumber() == 0) {
+                throw new IllegalStateException("injected failure: first attempt of partition " + partition);
+            }
+            TrainConfig cfg = TrainConfig.distributed(values);
+            reading.epoch = epoch;
+            reading.partition = partition;
+            MiniBatchStream batches = reader.batches(rows, reading);
+            if (syncEvery > 0) {
+                batches.skip(round * syncEvery);
+            }
+            int limit = syncEvery == 0 ? Integer.MAX_VALUE : syncEvery;
+            RoundInput in = input.value();
+            String where = "epoch " + (epoch + 1) + ", round " + (round + 1) + ", partition " + partition;
+            PartitionTrainer trainer = ExecutorModels.borrow(cfg, spec);
+            try {
+                PartitionTrainer.Result r = trainer.train(in.state, in.optimizerSteps, in.firstStep,
+                        cfg.schedule(stepsPerEpoch, lrFactor), batches, limit, DistributedTrainer.seedOf(reading.seed, epoch, round, partition),
+                        where);
+                boolean more = syncEvery > 0 && r.batches == limit;
+                return leaf(partition, TrainSum.of(r, more, batches.counts()));
+            } finally {
+                ExecutorModels.giveBack(cfg, spec, trainer);
+            }
+        }
+    }
+
+    /** Evaluation of one validation partition with the broadcast state. */
+    static final class EvalPartition extends PartitionTask<OrderedSum<EvalSum>> {
+        private static final long serialVersionUID = 1L;
+
+        EvalPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
+                LinkedHashMap<String, String> values, ModelSpec spec, int partitions) {
+            super(input, reader, reading, values, spec, partitions);
+        }
+
+        @Override
+        public Iterator<OrderedSum<EvalSum>> call(Integer partition, Iterator<Row> rows) {
+            TrainConfig cfg = TrainConfig.distributed(values);
+            reading.partition = partition;
+            MiniBatchStream batches = reader.batches(rows, reading);
+            RoundInput in = input.value();
+            PartitionTrainer trainer = ExecutorModels.borrow(cfg, spec);
+            try {
+                trainer.stateVector().scatter(in.state, in.optimizerSteps);
+                Network model = trainer.network();
+                Evaluation eval = new Evaluation(model.classes());
+                int[] labels = new int[0];
+                while (batches.hasNext()) {
+                    MiniBatch b = batches.next();
+                    if (labels.length != b.size()) {
+                        labels = new int[b.size()];
+                    }
+                    System.arraycopy(b.labels, 0, labels, 0, b.size());
+                    eval.add(model, b.images, labels);
+                }
+                return leaf(partition, new EvalSum(eval, batches.counts()));
+            } finally {
+                ExecutorModels.giveBack(cfg, spec, trainer);
+            }
+        }
+    }
+}
