@@ -87,6 +87,27 @@ public final class TrainedModel {
         }
     }
 
+    /** {@code meta} with the per-epoch metrics lines added, as checkpoints carry them ({@link MetricsLog}). */
+    public static Map<String, String> withHistory(Map<String, String> meta, List<String> metricsLines) {
+        Map<String, String> m = new java.util.LinkedHashMap<>(meta);
+        m.put(MetricsLog.META_KEY, String.join("\n", metricsLines) + (metricsLines.isEmpty() ? "" : "\n"));
+        return m;
+    }
+
+    /** The per-epoch metrics lines the model carries (JSON, as metrics.jsonl); empty when it has none. */
+    public List<String> history() {
+        String h = file.meta().get(MetricsLog.META_KEY);
+        List<String> lines = new ArrayList<>();
+        if (h != null) {
+            for (String line : h.split("\n")) {
+                if (!line.isBlank()) {
+                    lines.add(line);
+                }
+            }
+        }
+        return lines;
+    }
+
     /** The model file's bytes: what {@link #file()} parses from. */
     public byte[] bytes() {
         return bytes.clone();

@@ -9,12 +9,12 @@ import org.sparkcnn.data.IdxReader;
 import org.sparkcnn.data.parquet.IdxImporter;
 
 /** The first n Fashion-MNIST images of a split as a small Parquet dataset, for Spark tests. */
-final class FashionSample {
+public final class FashionSample {
     private FashionSample() {
     }
 
     /** Writes {@code dir}/images.gz, labels.gz and the Parquet dataset {@code dir}/parquet; returns the latter. */
-    static String write(SparkSession spark, Path dir, String split, int n, int files) throws IOException {
+    public static String write(SparkSession spark, Path dir, String split, int n, int files) throws IOException {
         String prefix = split.equals("test") ? "t10k" : "train";
         java.nio.file.Files.createDirectories(dir);
         IdxReader.Idx images = IdxReader.read(Dataset.FASHION_DIR.resolve(prefix + "-images-idx3-ubyte.gz"), n);
