@@ -119,6 +119,14 @@ public final class ModelFile {
         About about = new About(net.description(), classNames, mean, std);
         byte[] header = header(net, kind, optimizerOrNull == null ? 0 : optimizerOrNull.steps(), entries,
                 meta == null ? Map.of() : meta, about).getBytes(StandardCharsets.UTF_8);
+        // never write what the reader refuses (its caps guard it against corrupt files)
+        if (header.length > ModelFileReader.MAX_HEADER || entries.size() > ModelFileReader.MAX_TENSORS
+                || (about.description() != null && about.description().length() > ModelFileReader.MAX_DESCRIPTION)) {
+            throw new IllegalArgumentException("model '" + net.name() + "' does not fit a model file: " + entries.size()
+                    + " tensors (at most " + ModelFileReader.MAX_TENSORS + "), a header of " + header.length
+                    + " bytes (at most " + ModelFileReader.MAX_HEADER + "), a description of at most "
+                    + ModelFileReader.MAX_DESCRIPTION + " characters");
+        }
 
         CRC32 crc = new CRC32();
         OutputStream o = new BufferedOutputStream(out, CHUNK);

@@ -6,7 +6,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -31,9 +33,15 @@ final class ModelFileReader {
     /** Library descriptions take a few KiB; a description is text a person wrote. */
     static final int MAX_DESCRIPTION = 1 << 20;
     /** resnet20 with Adam state has about 250 tensors; more than this is not a network's file. */
-    static final int MAX_TENSORS = 1 << 16;
+    static final int MAX_TENSORS = 1 << 14;
     /** The header's JSON nests 3 deep; a deeper one is corrupt (and must not exhaust the parser's stack). */
     static final int MAX_NESTING = 16;
+    /**
+     * JSON values (commas, roughly) in a header: tensors × (3 keys + up to 8 dimensions), class names,
+     * metadata. With the object count, the nesting and the longest string checked before parsing,
+     * this bounds what the parsed tree can cost (tens of MiB at most) whatever the header's length.
+     */
+    static final int MAX_VALUES = 1 << 18;
     /** Magic, version and header length before the header, the CRC32 after the data. */
     static final int PREAMBLE = 16, TRAILER = 4;
     /** Java's largest array; a shape above it cannot be a tensor. */
@@ -99,11 +107,12 @@ final class ModelFileReader {
             throw fail("header length " + headerLength + " runs past the end: the file is " + length
                     + " bytes, which leaves at most " + Math.max(0, length - PREAMBLE - TRAILER) + " for the header");
         }
-        byte[] text = new byte[Math.min(headerLength, CHUNK)];
+        // its size checked against the file's, a header is allocated at once; on a stream it grows as it arrives
+        byte[] text = new byte[length >= 0 ? headerLength : Math.min(headerLength, CHUNK)];
         for (int o = 0; o < headerLength; o += CHUNK) {
             int n = Math.min(CHUNK, headerLength - o);
             fill(n, "the header (bytes " + (pos - o) + " to " + (pos - o + headerLength) + ")", true);
-            if (o + n > text.length) { // grows as it arrives: a lying length on a stream costs no memory
+            if (o + n > text.length) {
                 text = Arrays.copyOf(text, (int) Math.min(headerLength, 2L * text.length));
             }
             System.arraycopy(buf, 0, text, o, n);
@@ -156,13 +165,21 @@ final class ModelFileReader {
         return data;
     }
 
+    /** The header as text, checked to be UTF-8 through a small window (no char copy of the whole header). */
     private String utf8(byte[] text) throws ModelFileException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(text)).toString();
-        } catch (CharacterCodingException e) {
-            throw fail("header is not valid UTF-8: corrupt file");
+        CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(text);
+        CharBuffer window = CharBuffer.allocate(4096);
+        CoderResult r;
+        do {
+            window.clear();
+            r = d.decode(in, window, true);
+        } while (r.isOverflow());
+        if (r.isError() || d.flush(window.clear()).isError()) {
+            throw fail("header is not valid UTF-8 (at byte " + (PREAMBLE + in.position()) + "): corrupt file");
         }
+        return new String(text, StandardCharsets.UTF_8);
     }
 
     /** The JSON header, checked field by field; unknown keys are errors (new fields mean a new format version). */
@@ -182,7 +199,7 @@ final class ModelFileReader {
 
         Header(String source, String text, int version) throws ModelFileException {
             this.source = source;
-            nesting(text);
+            scan(text);
             Object parsed;
             try {
                 parsed = Json.parse(text, "header");
@@ -269,23 +286,36 @@ final class ModelFileReader {
             return new ModelFileException(source, problem);
         }
 
-        /** Fails on JSON nested deeper than {@link #MAX_NESTING} (brackets outside strings), before parsing it. */
-        void nesting(String text) throws ModelFileException {
-            int depth = 0;
-            boolean quoted = false;
+        /**
+         * Before parsing: fails on JSON nested deeper than {@link #MAX_NESTING}, with more objects than
+         * {@link #MAX_TENSORS} allow, more than {@link #MAX_VALUES} values, or a string longer than a
+         * description may be, so a corrupt header can neither exhaust the parser's stack nor make it
+         * build a tree many times the header's size.
+         */
+        void scan(String text) throws ModelFileException {
+            int depth = 0, objects = 0, values = 0, stringStart = -1;
             for (int i = 0; i < text.length(); i++) {
                 char c = text.charAt(i);
-                if (quoted) {
+                if (stringStart >= 0) {
                     if (c == '\\') {
                         i++;
                     } else if (c == '"') {
-                        quoted = false;
+                        if (i - stringStart > 2 * MAX_DESCRIPTION) { // escapes (\n, \") take two characters
+                            throw fail("header: a string of " + (i - stringStart) + " characters at character "
+                                    + stringStart + ", over the " + MAX_DESCRIPTION + " a description may have: corrupt file");
+                        }
+                        stringStart = -1;
                     }
                 } else if (c == '"') {
-                    quoted = true;
+                    stringStart = i;
                 } else if ((c == '[' || c == '{') && ++depth > MAX_NESTING) {
                     throw fail("header: JSON nested more than " + MAX_NESTING + " deep at character " + i
                             + ": corrupt file");
+                } else if (c == '{' && ++objects > MAX_TENSORS + 8) {
+                    throw fail("header: more than " + (MAX_TENSORS + 8) + " JSON objects, while a model file has"
+                            + " at most " + MAX_TENSORS + " tensors: corrupt file");
+                } else if (c == ',' && ++values > MAX_VALUES) {
+                    throw fail("header: more than " + MAX_VALUES + " JSON values: corrupt file");
                 } else if (c == ']' || c == '}') {
                     depth--;
                 }
