@@ -7,6 +7,8 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -117,6 +119,14 @@ public final class ModelFile {
         About about = new About(net.description(), classNames, mean, std);
         byte[] header = header(net, kind, optimizerOrNull == null ? 0 : optimizerOrNull.steps(), entries,
                 meta == null ? Map.of() : meta, about).getBytes(StandardCharsets.UTF_8);
+        // never write what the reader refuses (its caps guard it against corrupt files)
+        if (header.length > ModelFileReader.MAX_HEADER || entries.size() > ModelFileReader.MAX_TENSORS
+                || (about.description() != null && about.description().length() > ModelFileReader.MAX_DESCRIPTION)) {
+            throw new IllegalArgumentException("model '" + net.name() + "' does not fit a model file: " + entries.size()
+                    + " tensors (at most " + ModelFileReader.MAX_TENSORS + "), a header of " + header.length
+                    + " bytes (at most " + ModelFileReader.MAX_HEADER + "), a description of at most "
+                    + ModelFileReader.MAX_DESCRIPTION + " characters");
+        }
 
         CRC32 crc = new CRC32();
         OutputStream o = new BufferedOutputStream(out, CHUNK);
@@ -226,7 +236,26 @@ public final class ModelFile {
      * {@code source} (e.g. the path) starts every error message.
      */
     public static ModelFile read(InputStream in, String source) throws IOException {
-        return new ModelFileReader(in, source).read();
+        return new ModelFileReader(in, source, -1).read();
+    }
+
+    /**
+     * As {@link #read(InputStream, String)} for a source of {@code length} bytes (a file's size;
+     * -1 if unknown): right after the header, the size its tensor shapes imply must be exactly
+     * {@code length}, so no tensor is allocated for data the file does not have.
+     */
+    public static ModelFile read(InputStream in, String source, long length) throws IOException {
+        if (length < -1) {
+            throw new IllegalArgumentException("length must be -1 (unknown) or a size, got " + length);
+        }
+        return new ModelFileReader(in, source, length).read();
+    }
+
+    /** Reads the model file at {@code path}, checked against its size; errors start with the path. */
+    public static ModelFile read(Path path) throws IOException {
+        try (InputStream in = Files.newInputStream(path)) {
+            return read(in, path.toString(), Files.size(path));
+        }
     }
 
     // ---------------------------------------------------------------- applying

@@ -10,9 +10,15 @@ import java.io.IOException;
 public class ModelFileException extends IOException {
     private final String source;
 
+    /** The message is {@code source: problem} on one line: line breaks in {@code problem} are escaped. */
     public ModelFileException(String source, String problem) {
-        super(source + ": " + problem);
+        super(source + ": " + oneLine(problem));
         this.source = source;
+    }
+
+    /** Line breaks shown as {@code \n} and {@code \r}: text quoted from a corrupt file must not split a log line. */
+    private static String oneLine(String s) {
+        return s.replace("\r", "\\r").replace("\n", "\\n");
     }
 
     /** The file (or directory) the problem was found in. */

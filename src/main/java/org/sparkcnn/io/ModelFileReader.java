@@ -6,7 +6,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -28,6 +30,20 @@ import org.sparkcnn.tensor.Shapes;
 final class ModelFileReader {
     /** Zoo headers take a few KiB: a length beyond this is corruption, and must not be allocated. */
     static final int MAX_HEADER = 16 << 20;
+    /** Library descriptions take a few KiB; a description is text a person wrote. */
+    static final int MAX_DESCRIPTION = 1 << 20;
+    /** resnet20 with Adam state has about 250 tensors; more than this is not a network's file. */
+    static final int MAX_TENSORS = 1 << 14;
+    /** The header's JSON nests 3 deep; a deeper one is corrupt (and must not exhaust the parser's stack). */
+    static final int MAX_NESTING = 16;
+    /**
+     * JSON values (commas, roughly) in a header: tensors × (3 keys + up to 8 dimensions), class names,
+     * metadata. With the object count, the nesting and the longest string checked before parsing,
+     * this bounds what the parsed tree can cost (tens of MiB at most) whatever the header's length.
+     */
+    static final int MAX_VALUES = 1 << 18;
+    /** Magic, version and header length before the header, the CRC32 after the data. */
+    static final int PREAMBLE = 16, TRAILER = 4;
     /** Java's largest array; a shape above it cannot be a tensor. */
     private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
     private static final long MAX_STEPS = 1L << 53; // the largest integer a JSON number holds exactly
@@ -37,14 +53,17 @@ final class ModelFileReader {
 
     private final InputStream in;
     private final String source;
+    private final long length; // of the whole file, or -1 when the source's length is unknown
     private final CRC32 crc = new CRC32();
     private final byte[] buf = new byte[CHUNK];
     private long pos;
     private long expectedSize = -1; // known once the header is read
 
-    ModelFileReader(InputStream in, String source) {
+    /** {@code length}: the source's size in bytes if known (a file), else -1 (a stream). */
+    ModelFileReader(InputStream in, String source, long length) {
         this.in = new BufferedInputStream(in, CHUNK);
         this.source = source;
+        this.length = length;
     }
 
     private ModelFileException fail(String problem) {
@@ -80,18 +99,33 @@ final class ModelFileReader {
         if (version < 1 || version > FORMAT) {
             throw fail("format version " + version + " is not supported (this build reads versions 1 to " + FORMAT + ")");
         }
-        int length = int32("the header length", true);
-        if (length < 2 || length > MAX_HEADER) {
-            throw fail("header length " + length + " is outside [2, " + MAX_HEADER + "]: corrupt file");
+        int headerLength = int32("the header length", true);
+        if (headerLength < 2 || headerLength > MAX_HEADER) {
+            throw fail("header length " + headerLength + " is outside [2, " + MAX_HEADER + "]: corrupt file");
         }
-        byte[] text = new byte[length];
-        for (int o = 0; o < length; o += CHUNK) {
-            int n = Math.min(CHUNK, length - o);
-            fill(n, "the header (bytes " + (pos - o) + " to " + (pos - o + length) + ")", true);
+        if (length >= 0 && PREAMBLE + (long) headerLength + TRAILER > length) {
+            throw fail("header length " + headerLength + " runs past the end: the file is " + length
+                    + " bytes, which leaves at most " + Math.max(0, length - PREAMBLE - TRAILER) + " for the header");
+        }
+        // its size checked against the file's, a header is allocated at once; on a stream it grows as it arrives
+        byte[] text = new byte[length >= 0 ? headerLength : Math.min(headerLength, CHUNK)];
+        for (int o = 0; o < headerLength; o += CHUNK) {
+            int n = Math.min(CHUNK, headerLength - o);
+            fill(n, "the header (bytes " + (pos - o) + " to " + (pos - o + headerLength) + ")", true);
+            if (o + n > text.length) {
+                text = Arrays.copyOf(text, (int) Math.min(headerLength, 2L * text.length));
+            }
             System.arraycopy(buf, 0, text, o, n);
         }
         Header h = new Header(source, utf8(text), version);
-        expectedSize = pos + h.dataBytes + 4;
+        expectedSize = pos + h.dataBytes + TRAILER;
+        if (length >= 0 && expectedSize != length) {
+            // before any tensor is allocated: with the sizes checked, the data arrays are the file's size
+            throw fail(String.format("the file is %d bytes, but its header's tensor shapes make it %d (%d before the"
+                    + " data, %d of float32 data, %d of CRC32): %s", length, expectedSize, pos, h.dataBytes, TRAILER,
+                    expectedSize > length ? "truncated, or shapes larger than the data"
+                            : "trailing garbage, or shapes smaller than the data"));
+        }
         List<Entry> tensors = new ArrayList<>();
         for (Entry e : h.entries) {
             tensors.add(new Entry(e.name(), e.role(), e.shape(), floats(e)));
@@ -112,10 +146,13 @@ final class ModelFileReader {
                 h.meta, new ModelFile.About(h.description, h.classNames, h.mean, h.std));
     }
 
-    /** A tensor's data, in chunks into an array that grows as data arrives: a lying shape costs no memory. */
+    /**
+     * A tensor's data, in chunks. With the file's length checked against the shapes it is allocated
+     * at once; on a stream it grows as data arrives, so a lying shape costs no memory.
+     */
     private float[] floats(Entry e) throws IOException {
         int n = Shapes.size(e.shape());
-        float[] data = new float[Math.min(n, CHUNK)];
+        float[] data = new float[length >= 0 ? n : Math.min(n, CHUNK)];
         for (int done = 0; done < n; ) {
             int k = Math.min(CHUNK / 4, n - done);
             fill(4 * k, "the data of tensor '" + e.name() + "' " + Shapes.str(e.shape()), true);
@@ -128,13 +165,21 @@ final class ModelFileReader {
         return data;
     }
 
+    /** The header as text, checked to be UTF-8 through a small window (no char copy of the whole header). */
     private String utf8(byte[] text) throws ModelFileException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(text)).toString();
-        } catch (CharacterCodingException e) {
-            throw fail("header is not valid UTF-8: corrupt file");
+        CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(text);
+        CharBuffer window = CharBuffer.allocate(4096);
+        CoderResult r;
+        do {
+            window.clear();
+            r = d.decode(in, window, true);
+        } while (r.isOverflow());
+        if (r.isError() || d.flush(window.clear()).isError()) {
+            throw fail("header is not valid UTF-8 (at byte " + (PREAMBLE + in.position()) + "): corrupt file");
         }
+        return new String(text, StandardCharsets.UTF_8);
     }
 
     /** The JSON header, checked field by field; unknown keys are errors (new fields mean a new format version). */
@@ -154,6 +199,7 @@ final class ModelFileReader {
 
         Header(String source, String text, int version) throws ModelFileException {
             this.source = source;
+            scan(text);
             Object parsed;
             try {
                 parsed = Json.parse(text, "header");
@@ -173,6 +219,10 @@ final class ModelFileReader {
             classes = (int) integer(m.get("classes"), "\"classes\"", 1, Integer.MAX_VALUE);
             if (m.containsKey("description")) {
                 description = string(m.get("description"), "\"description\"");
+                if (description.length() > MAX_DESCRIPTION) {
+                    throw fail("header: \"description\" is " + description.length() + " characters, over the "
+                            + MAX_DESCRIPTION + " a network description may have: corrupt file");
+                }
             }
             if (m.containsKey("classNames")) {
                 classNames = strings(m.get("classNames"), "\"classNames\"", classes);
@@ -202,6 +252,10 @@ final class ModelFileReader {
                 throw fail("header: \"tensors\" must be a list");
             }
             List<?> list = (List<?>) m.get("tensors");
+            if (list.size() > MAX_TENSORS) {
+                throw fail("header: \"tensors\" lists " + list.size() + " tensors, over the " + MAX_TENSORS
+                        + " a model file may have: corrupt file");
+            }
             Set<String> seen = new HashSet<>();
             long bytes = 0;
             for (int i = 0; i < list.size(); i++) {
@@ -230,6 +284,42 @@ final class ModelFileReader {
 
         ModelFileException fail(String problem) {
             return new ModelFileException(source, problem);
+        }
+
+        /**
+         * Before parsing: fails on JSON nested deeper than {@link #MAX_NESTING}, with more objects than
+         * {@link #MAX_TENSORS} allow, more than {@link #MAX_VALUES} values, or a string longer than a
+         * description may be, so a corrupt header can neither exhaust the parser's stack nor make it
+         * build a tree many times the header's size.
+         */
+        void scan(String text) throws ModelFileException {
+            int depth = 0, objects = 0, values = 0, stringStart = -1;
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (stringStart >= 0) {
+                    if (c == '\\') {
+                        i++;
+                    } else if (c == '"') {
+                        if (i - stringStart > 2 * MAX_DESCRIPTION) { // escapes (\n, \") take two characters
+                            throw fail("header: a string of " + (i - stringStart) + " characters at character "
+                                    + stringStart + ", over the " + MAX_DESCRIPTION + " a description may have: corrupt file");
+                        }
+                        stringStart = -1;
+                    }
+                } else if (c == '"') {
+                    stringStart = i;
+                } else if ((c == '[' || c == '{') && ++depth > MAX_NESTING) {
+                    throw fail("header: JSON nested more than " + MAX_NESTING + " deep at character " + i
+                            + ": corrupt file");
+                } else if (c == '{' && ++objects > MAX_TENSORS + 8) {
+                    throw fail("header: more than " + (MAX_TENSORS + 8) + " JSON objects, while a model file has"
+                            + " at most " + MAX_TENSORS + " tensors: corrupt file");
+                } else if (c == ',' && ++values > MAX_VALUES) {
+                    throw fail("header: more than " + MAX_VALUES + " JSON values: corrupt file");
+                } else if (c == ']' || c == '}') {
+                    depth--;
+                }
+            }
         }
 
         @SuppressWarnings("unchecked")
@@ -296,12 +386,13 @@ final class ModelFileReader {
             return out;
         }
 
-        /** A JSON value as it was written: 10 rather than Java's 10.0. */
+        /** A JSON value as it was written (10 rather than Java's 10.0), cut to 60 characters. */
         static String show(Object v) {
             if (v instanceof Double && (Double) v == Math.rint((Double) v) && Math.abs((Double) v) < 1e15) {
                 return Long.toString(((Double) v).longValue());
             }
-            return v instanceof String ? Json.quote((String) v) : String.valueOf(v);
+            String s = v instanceof String ? Json.quote((String) v) : String.valueOf(v);
+            return s.length() > 60 ? s.substring(0, 60) + "…" : s;
         }
 
         /** 1 to 8 positive dimensions whose product fits a Java array. */

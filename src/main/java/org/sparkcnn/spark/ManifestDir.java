@@ -209,7 +209,7 @@ final class ManifestDir {
         try (CheckedInputStream in = new CheckedInputStream(fs.open(p), sum)) {
             if (parse) {
                 try {
-                    model = ModelFile.read(in, p.toString());
+                    model = ModelFile.read(in, p.toString(), st.getLen()); // sizes checked before allocating
                 } catch (ModelFileException e) {
                     bad = e;
                 }

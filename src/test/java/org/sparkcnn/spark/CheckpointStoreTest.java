@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +18,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -243,5 +249,87 @@ class CheckpointStoreTest {
         String none = tmp.resolve("nothing").toString();
         e = assertThrows(ModelFileException.class, () -> CheckpointStore.readModel(none, conf));
         assertEquals("file:" + none + ": no such directory", e.getMessage());
+    }
+
+    /** Every file under {@code root} (relative path to its bytes) and every directory (to null). */
+    private static Map<String, byte[]> snapshot(Path root) throws IOException {
+        Map<String, byte[]> all = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(root)) {
+            s.forEach(p -> {
+                try {
+                    all.put(root.relativize(p).toString(), Files.isDirectory(p) ? null : Files.readAllBytes(p));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+        return all;
+    }
+
+    private static void assertUnchanged(Map<String, byte[]> before, Path root, String when) throws IOException {
+        Map<String, byte[]> after = snapshot(root);
+        assertEquals(before.keySet(), after.keySet(), when + ": files appeared or vanished");
+        before.forEach((k, v) -> assertArrayEquals(v, after.get(k), when + ": " + k + " changed"));
+    }
+
+    /** A lenet5 model file whose header declares conv1 as 46340×46340 (8 GiB), its CRC correct. */
+    private static byte[] hugeShape() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        model(1).write(out);
+        byte[] ok = out.toByteArray();
+        int h = ByteBuffer.wrap(ok).order(ByteOrder.LITTLE_ENDIAN).getInt(12);
+        String text = new String(ok, 16, h, StandardCharsets.UTF_8);
+        assertTrue(text.contains("[6,1,5,5]"));
+        byte[] header = text.replaceFirst("\\[6,1,5,5\\]", "[46340,46340]").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(ok.length - h + header.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(ok, 0, 12).putInt(header.length).put(header).put(ok, 16 + h, ok.length - 16 - h);
+        CRC32 crc = new CRC32();
+        crc.update(b.array(), 0, b.capacity() - 4);
+        return b.putInt(b.capacity() - 4, (int) crc.getValue()).array();
+    }
+
+    @Test
+    void aDamagedCheckpointOrModelIsNamedAndNothingOnDiskChanges() throws IOException {
+        CheckpointStore store = store();
+        store.save(1, model(1));
+        store.save(2, model(2));
+        Path modelDir = tmp.resolve("run/model");
+        CheckpointStore.writeModel(modelDir.toString(), conf, model(3));
+        Path state = epoch(2).resolve("state.bin"), bin = modelDir.resolve("model.bin");
+        String qualifiedState = "file:" + state, qualifiedModel = "file:" + modelDir;
+
+        // a flipped byte: the manifest's CRC32 catches it
+        flipByte(state);
+        flipByte(bin);
+        Map<String, byte[]> before = snapshot(tmp);
+        assertEquals(1, newestEpoch(store));
+        assertTrue(onlyReport().startsWith("skipping checkpoint epoch-0002: file:" + epoch(2)
+                + ": corrupt: the CRC32 of state.bin is "));
+        ModelFileException e = assertThrows(ModelFileException.class, () -> CheckpointStore.readModel(
+                modelDir.toString(), conf));
+        assertTrue(e.getMessage().startsWith(qualifiedModel + ": corrupt: the CRC32 of model.bin is "), e.getMessage());
+        assertUnchanged(before, tmp, "reading a corrupt checkpoint and model");
+
+        // a file the manifest agrees with, whose header declares 8 GiB: the length check names the file
+        store.save(2, out -> out.write(hugeShape()));
+        CheckpointStore.writeModel(modelDir.toString(), conf, out -> out.write(hugeShape()));
+        before = snapshot(tmp);
+        assertEquals(1, newestEpoch(store));
+        String r = onlyReport();
+        assertTrue(r.startsWith("skipping checkpoint epoch-0002: " + qualifiedState + ": the file is "
+                + Files.size(state) + " bytes, but its header's tensor shapes make it "), r);
+        e = assertThrows(ModelFileException.class, () -> CheckpointStore.readModel(modelDir.toString(), conf));
+        assertTrue(e.getMessage().startsWith(qualifiedModel + "/model.bin: the file is "), e.getMessage());
+        assertEquals(qualifiedModel + "/model.bin", e.source());
+        assertUnchanged(before, tmp, "reading a checkpoint and model with a lying header");
+
+        // truncated behind the manifest's back
+        Files.write(bin, Arrays.copyOf(Files.readAllBytes(bin), 100));
+        before = snapshot(tmp);
+        e = assertThrows(ModelFileException.class, () -> CheckpointStore.readModel(modelDir.toString(), conf));
+        assertEquals(qualifiedModel + ": incomplete or truncated: model.bin holds 100 bytes, the manifest says "
+                + hugeShape().length, e.getMessage());
+        assertUnchanged(before, tmp, "reading a truncated model");
+        assertEquals(List.of(), reports);
     }
 }
