@@ -156,9 +156,10 @@ public final class OnnxExporter {
         } else if (l instanceof Dropout) {
             return x; // the identity at inference
         }
-        String what = l instanceof AbstractLayer a ? a.kind() : l.getClass().getSimpleName();
+        String type = l.getClass().getSimpleName().isEmpty() ? l.getClass().getName() : l.getClass().getSimpleName();
+        String what = l instanceof AbstractLayer a ? a.kind() : type;
         throw new OnnxExportException("layer '" + (path.isEmpty() ? "?" : path) + "' (" + what
-                + "): no ONNX export for " + l.getClass().getSimpleName());
+                + "): no ONNX export for " + type + " (docs/onnx.md lists what is exported)");
     }
 
     private Value sequential(Sequential s, String path, Value x) {
