@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
     private static final Path SRC = Path.of("src/main/java/org/sparkcnn");
     private static final List<String> SPARK_FREE = List.of("tensor", "kernel", "layer", "block", "model", "optim",
-            "train", "data", "io", "reference", "util");
+            "train", "data", "io", "reference", "util", "onnx");
 
     @Test
     void engineAndLocalTrainingImportNoSpark() throws IOException {

@@ -18,6 +18,15 @@ public final class Residual extends Container {
         this.shortcut = shortcut;
     }
 
+    /** f: the branch whose output is added to the shortcut's. */
+    public Layer body() {
+        return body;
+    }
+
+    /** s, or null for the identity. */
+    public Layer shortcut() {
+        return shortcut;
+    }
 
     @Override
     protected String signature() {

@@ -33,6 +33,25 @@ public final class OutputGuard {
                 throw new IllegalArgumentException(outputName + " " + output + " is a file: the output must be a folder");
             }
         }
+        refuseInputs(outputName, output, out, inputs, conf);
+    }
+
+    /**
+     * As {@link #check} for an output that is one file (which may exist, to be replaced): refuses a
+     * folder, and a file that is, lies inside or contains one of {@code inputs}.
+     */
+    public static void checkFile(String outputName, String output, Map<String, String> inputs, Configuration conf)
+            throws IOException {
+        URI out = canonical(output, conf);
+        FileSystem fs = new Path(out).getFileSystem(conf);
+        if (fs.exists(new Path(out)) && fs.getFileStatus(new Path(out)).isDirectory()) {
+            throw new IllegalArgumentException(outputName + " " + output + " is a folder: the output must be a file");
+        }
+        refuseInputs(outputName, output, out, inputs, conf);
+    }
+
+    private static void refuseInputs(String outputName, String output, URI out, Map<String, String> inputs,
+                                     Configuration conf) throws IOException {
         for (Map.Entry<String, String> in : inputs.entrySet()) {
             if (in.getValue() == null || in.getValue().isEmpty()) {
                 continue;
