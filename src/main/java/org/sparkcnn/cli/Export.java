@@ -1,8 +1,6 @@
 package org.sparkcnn.cli;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
@@ -10,14 +8,13 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.sparkcnn.fs.Folders;
 import org.sparkcnn.fs.OutputGuard;
 import org.sparkcnn.io.ModelFile;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.onnx.OnnxExporter;
-import org.sparkcnn.spark.CheckpointStore;
+import org.sparkcnn.spark.TrainedModel;
 import org.sparkcnn.tensor.Shapes;
 
 /** jobs/export.sh: a trained model as an ONNX file for inference (docs/onnx.md). No Spark session. */
@@ -76,9 +73,8 @@ public final class Export {
         if (Files.exists(target) && !overwrite && !Files.isDirectory(target)) {
             throw new IllegalArgumentException("--out " + out + " exists: add --overwrite to replace it");
         }
-        String[] read = new String[1];
-        ModelFile file = readModel(model, conf, read);
-        OutputGuard.checkFile("--out", target.toString(), Map.of("--model", read[0]), conf);
+        ModelFile file = TrainedModel.readFile(model, conf);
+        OutputGuard.checkFile("--out", target.toString(), Map.of("--model", TrainedModel.locate(model, conf)), conf);
         ModelFile.About about = file.about();
         if (about.mean() != null && mean != null) {
             throw new IllegalArgumentException(file.source() + " records its normalisation (mean "
@@ -98,31 +94,6 @@ public final class Export {
         write(target, onnx, overwrite);
         System.out.printf("wrote %s: %s for %s images in [0, 1], %d classes, ONNX opset %d, %,d bytes%n", target,
                 net.name(), Shapes.str(net.inputShape()), net.classes(), OnnxExporter.OPSET, onnx.length);
-    }
-
-    /**
-     * The model behind {@code --model}: a model file read as it is, a model folder through
-     * {@link CheckpointStore#readModel} (its manifest checked), or a run folder's {@code model/}.
-     * {@code read[0]} becomes the path read, for the output check.
-     */
-    static ModelFile readModel(String model, Configuration conf, String[] read) throws IOException {
-        Path p = new Path(model);
-        FileSystem fs = Folders.raw(p.getFileSystem(conf));
-        if (fs.isFile(p)) {
-            read[0] = model;
-            try (InputStream in = fs.open(p)) {
-                return ModelFile.read(in, model);
-            }
-        }
-        for (Path dir : new Path[] {p, new Path(p, "model")}) {
-            if (fs.isFile(new Path(dir, "model.bin"))) {
-                read[0] = dir.toString();
-                return CheckpointStore.readModel(dir.toString(), conf);
-            }
-        }
-        throw new FileNotFoundException("--model " + model + (fs.exists(p)
-                ? " holds no model.bin, nor model/model.bin: expected a run folder, a model folder or a model file"
-                : " does not exist"));
     }
 
     /** A local path: the export writes through java.nio (temporary file and rename). */

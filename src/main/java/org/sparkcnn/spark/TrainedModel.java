@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.sparkcnn.io.ModelFile;
@@ -41,32 +42,46 @@ public final class TrainedModel {
      * model file. Every check of {@link ModelFile#read} applies; errors name the path.
      */
     public static TrainedModel read(String path, Configuration conf) throws IOException {
+        ModelFile f = readFile(path, conf);
+        return of(f.network(), f.about(), f.meta(), f.source());
+    }
+
+    /** The checked model file behind {@code path} (see {@link #read}), its network not built. */
+    public static ModelFile readFile(String path, Configuration conf) throws IOException {
+        String at = locate(path, conf);
+        Path p = new Path(at);
+        FileSystem fs = p.getFileSystem(conf);
+        FileStatus status = fs.getFileStatus(p);
+        if (status.isDirectory()) {
+            return CheckpointStore.readModel(at, conf);
+        }
+        try (InputStream in = fs.open(p)) {
+            return ModelFile.read(in, path, status.getLen());
+        }
+    }
+
+    /**
+     * Where the model behind {@code path} lies: the path itself when it is a file, else the first
+     * of PATH, PATH/model and PATH/data that holds a model.bin (a model folder).
+     */
+    public static String locate(String path, Configuration conf) throws IOException {
         Path p = new Path(path);
         FileSystem fs = p.getFileSystem(conf);
         if (!fs.exists(p)) {
-            throw new FileNotFoundException("model " + path + ": no such file or folder");
+            throw new FileNotFoundException("model " + path + " does not exist");
         }
-        ModelFile f;
         if (fs.getFileStatus(p).isFile()) {
-            try (InputStream in = fs.open(p)) {
-                f = ModelFile.read(in, path);
-            }
-        } else {
-            String dir = null;
-            for (String candidate : new String[] {"", "model", "data"}) {
-                Path d = candidate.isEmpty() ? p : new Path(p, candidate);
-                if (dir == null && fs.exists(new Path(d, CheckpointStore.MODEL))) {
-                    dir = d.toString();
-                }
-            }
-            if (dir == null) {
-                throw new FileNotFoundException("model " + path + ": no " + CheckpointStore.MODEL + " in it, in its model/"
-                        + " or in its data/ (expected a run folder of jobs/train.sh, its model folder, a saved Spark ML"
-                        + " model or a model file)");
-            }
-            f = CheckpointStore.readModel(dir, conf);
+            return path;
         }
-        return of(f.network(), f.about(), f.meta(), f.source());
+        for (String candidate : new String[] {"", "model", "data"}) {
+            Path d = candidate.isEmpty() ? p : new Path(p, candidate);
+            if (fs.isFile(new Path(d, CheckpointStore.MODEL))) {
+                return d.toString();
+            }
+        }
+        throw new FileNotFoundException("model " + path + " holds no " + CheckpointStore.MODEL + ", nor model/"
+                + CheckpointStore.MODEL + " or data/" + CheckpointStore.MODEL + ": expected a run folder of"
+                + " jobs/train.sh, its model folder, a saved Spark ML model or a model file");
     }
 
     /** A model of {@code net} with what its file would carry (class names, normalisation, metadata). */

@@ -68,10 +68,10 @@ class ExportCliTest {
         Path missing = tmp.resolve("nothing");
         JobRuns.Result r = export("--model", missing.toString(), "--out", tmp.resolve("x.onnx").toString());
         assertEquals(2, r.code(), r.toString());
-        assertEquals(List.of("error: --model " + missing + " does not exist"), r.errLines());
+        assertEquals(List.of("error: model " + missing + " does not exist"), r.errLines());
         JobRuns.Result empty = export("--model", tmp.toString(), "--out", tmp.resolve("x.onnx").toString());
         assertEquals(2, empty.code(), empty.toString());
-        assertTrue(empty.err().contains("holds no model.bin, nor model/model.bin"), empty.toString());
+        assertTrue(empty.err().contains("holds no model.bin, nor model/model.bin or data/model.bin"), empty.toString());
         assertTrue(Files.notExists(tmp.resolve("x.onnx")));
     }
 
