@@ -60,21 +60,20 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel> 
     /** An empty model of this uid, as Spark's readers and copy() create it; it scores once given a model. */
     public CnnClassificationModel(String uid) {
         this.uid = uid;
-        imageCol = StageParams.column(uid, "imageCol", "image column: Spark's image struct (our Parquet layout or"
-                + " spark.read.format(\"image\"))");
-        predictionCol = StageParams.column(uid, "predictionCol", "prediction column: the class index, as a double");
-        probabilityCol = StageParams.column(uid, "probabilityCol", "probability column: softmax of the logits, a Vector");
-        rawPredictionCol = StageParams.column(uid, "rawPredictionCol", "raw prediction column: the logits, a Vector");
+        imageCol = StageParams.column(uid, "imageCol");
+        predictionCol = StageParams.column(uid, "predictionCol");
+        probabilityCol = StageParams.column(uid, "probabilityCol");
+        rawPredictionCol = StageParams.column(uid, "rawPredictionCol");
         evalBatchSize = (IntParam) StageParams.key(uid, "evalBatchSize");
         threads = (IntParam) StageParams.key(uid, "threads");
         @SuppressWarnings("unchecked")
         Param<String> policy = (Param<String>) StageParams.key(uid, "onBadRecord");
         onBadRecord = policy;
         maxBadFraction = (DoubleParam) StageParams.key(uid, "maxBadFraction");
-        setDefault(imageCol, ImageLayout.IMAGE);
-        setDefault(predictionCol, "prediction");
-        setDefault(probabilityCol, "probability");
-        setDefault(rawPredictionCol, "rawPrediction");
+        setDefault(imageCol, StageParams.columnDefault("imageCol"));
+        setDefault(predictionCol, StageParams.columnDefault("predictionCol"));
+        setDefault(probabilityCol, StageParams.columnDefault("probabilityCol"));
+        setDefault(rawPredictionCol, StageParams.columnDefault("rawPredictionCol"));
         setDefault(evalBatchSize, (Integer) StageParams.defaultOf("evalBatchSize"));
         setDefault(threads, (Integer) StageParams.defaultOf("threads"));
         setDefault(onBadRecord, (String) StageParams.defaultOf("onBadRecord"));

@@ -54,21 +54,20 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel> imple
 
     public CnnClassifier(String uid) {
         this.uid = uid;
-        imageCol = StageParams.column(uid, "imageCol", "image column: Spark's image struct (our Parquet layout or"
-                + " spark.read.format(\"image\"))");
-        labelCol = StageParams.column(uid, "labelCol", "label column: the class index, a number in [0, classes)");
-        predictionCol = StageParams.column(uid, "predictionCol", "the fitted model's prediction column");
-        probabilityCol = StageParams.column(uid, "probabilityCol", "the fitted model's probability column");
-        rawPredictionCol = StageParams.column(uid, "rawPredictionCol", "the fitted model's raw prediction (logits) column");
+        imageCol = StageParams.column(uid, "imageCol");
+        labelCol = StageParams.column(uid, "labelCol");
+        predictionCol = StageParams.column(uid, "predictionCol");
+        probabilityCol = StageParams.column(uid, "probabilityCol");
+        rawPredictionCol = StageParams.column(uid, "rawPredictionCol");
         checkpointDir = StageParams.column(uid, "checkpointDir", "run folder for checkpoints, metrics.jsonl and the model"
                 + " (any Hadoop path; empty = write nothing); a fit finding a checkpoint of the same run there resumes");
         validationFraction = new DoubleParam(uid, "validationFraction", "fraction of the rows held out for validation"
                 + " after every epoch, chosen by a hash of seed and row (0 = none, or a validation DataFrame)");
-        setDefault(imageCol, ImageLayout.IMAGE);
-        setDefault(labelCol, ImageLayout.LABEL);
-        setDefault(predictionCol, "prediction");
-        setDefault(probabilityCol, "probability");
-        setDefault(rawPredictionCol, "rawPrediction");
+        setDefault(imageCol, StageParams.columnDefault("imageCol"));
+        setDefault(labelCol, StageParams.columnDefault("labelCol"));
+        setDefault(predictionCol, StageParams.columnDefault("predictionCol"));
+        setDefault(probabilityCol, StageParams.columnDefault("probabilityCol"));
+        setDefault(rawPredictionCol, StageParams.columnDefault("rawPredictionCol"));
         setDefault(checkpointDir, "");
         setDefault(validationFraction, 0.0);
         for (String name : TrainConfig.SPARK_KEYS.keySet()) {

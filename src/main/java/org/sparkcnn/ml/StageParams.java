@@ -23,6 +23,25 @@ final class StageParams {
     private StageParams() {
     }
 
+    /** The column Params both stages have: name → {default, doc}. */
+    private static final java.util.Map<String, String[]> COLUMNS = java.util.Map.of(
+            "imageCol", new String[] {"image", "image column: Spark's image struct (our Parquet layout or"
+                    + " spark.read.format(\"image\"))"},
+            "labelCol", new String[] {"label", "label column: the class index, a number in [0, classes)"},
+            "predictionCol", new String[] {"prediction", "prediction column: the class index, as a double"},
+            "probabilityCol", new String[] {"probability", "probability column: softmax of the logits, a Vector"},
+            "rawPredictionCol", new String[] {"rawPrediction", "raw prediction column: the logits, a Vector"});
+
+    /** The column Param {@code name} of the stage {@code uid}. */
+    static Param<String> column(String uid, String name) {
+        return new Param<>(uid, name, COLUMNS.get(name)[1]);
+    }
+
+    /** Its default column name. */
+    static String columnDefault(String name) {
+        return COLUMNS.get(name)[0];
+    }
+
     static Param<String> column(String uid, String name, String doc) {
         return new Param<>(uid, name, doc);
     }
