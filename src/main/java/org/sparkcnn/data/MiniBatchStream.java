@@ -181,6 +181,10 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
     }
 
     private BadRecordException imageProblem(ImageRecord r) {
+        if (r.height == -1 && r.width == -1 && r.channels == -1 && r.mode == -1 && r.data != null && r.data.length == 0) {
+            return bad(r, BadRecordKind.UNDECODABLE, "image", "the file could not be decoded (Spark's invalid image"
+                    + " row: sizes -1, no data)");
+        }
         if (r.height == -1 || r.width == -1 || r.channels == -1 || r.mode == -1) {
             String field = r.height == -1 ? "height" : r.width == -1 ? "width" : r.channels == -1 ? "nChannels" : "mode";
             return bad(r, BadRecordKind.MISSING_FIELD, "image." + field, field + " is null");

@@ -62,7 +62,7 @@ public final class PredictionColumns implements BatchScorer.Emit<Row> {
             v.add(in.isNullAt(label) ? null : ((Number) in.get(label)).intValue());
         }
         Row img = in.isNullAt(image) ? null : in.getStruct(image);
-        v.add(img == null || img.isNullAt(0) ? null : img.getString(0));
+        v.add(img == null || img.isNullAt(0) ? null : img.getString(0));   // a null image has no origin to carry
         if (bad != null) {
             for (int i = 0; i < (top > 0 ? 6 : 3); i++) {
                 v.add(null);

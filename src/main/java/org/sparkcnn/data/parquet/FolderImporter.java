@@ -131,8 +131,9 @@ public final class FolderImporter {
      * Every image file under {@code input}, sub-folders included, in path order, as rows of
      * ({@code image} struct, {@code id} = position in that order): what jobs/predict.sh scores
      * when given a folder. Decoded and converted as an import would ({@code convert}). A file that
-     * cannot be decoded fails the job naming it, or with {@code keepUndecodable} becomes a row
-     * whose image has only its origin, which the scorer reports as a bad record.
+     * cannot be decoded fails the job naming it, or with {@code keepUndecodable} becomes Spark's
+     * invalid image row (as the image data source makes one), which the reader reports as an
+     * UNDECODABLE bad record naming the file.
      */
     public static org.apache.spark.sql.Dataset<Row> images(SparkSession spark, String input, Convert convert,
             int partitions, boolean keepUndecodable) throws IOException {
@@ -169,7 +170,8 @@ public final class FolderImporter {
                         if (!keepUndecodable) {
                             throw e;
                         }
-                        image = RowFactory.create(file, null, null, null, null, null);
+                        // Spark's invalid image row, as its image source makes one: sizes and mode -1, no data
+                        image = RowFactory.create(file, -1, -1, -1, -1, new byte[0]);
                     }
                     return RowFactory.create(image, item.getLong(1));
                 });
