@@ -21,6 +21,13 @@ final class CommandLines {
         try {
             cl.parseArgs(args);
         } catch (CommandLine.ParameterException e) {
+            // a mistyped flag says more than the required options it left missing, which picocli reports first
+            for (String a : args) {
+                String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+                if (name.startsWith("-") && cl.getCommandSpec().findOption(name) == null) {
+                    throw new IllegalArgumentException("unknown option '" + name + "' (see --help)", e);
+                }
+            }
             throw new IllegalArgumentException(e.getMessage() + " (see --help)", e);
         }
         if (cl.isUsageHelpRequested()) {

@@ -177,4 +177,18 @@ class JobScriptsTest {
         assertTrue(r.err.get(0).startsWith("error: " + idx[0]), r.toString());
         assertFalse(Files.exists(dir.resolve("data/cut")));
     }
+
+    /** The scoring scripts answer --help with their usage and exit codes, and a bad flag with one line and exit 2. */
+    @Test
+    void predictEvaluateAndExportAnswerHelpAndRefuseBadFlags() throws IOException, InterruptedException {
+        for (String script : new String[] {"predict.sh", "evaluate.sh", "export.sh"}) {
+            Run help = script(null, "jobs/" + script, "--help");
+            assertEquals(0, help.code, help.toString());
+            assertTrue(String.join("\n", help.out).contains("jobs/" + script), help.toString());
+            Run bad = script(null, "jobs/" + script, "--bogus");
+            assertEquals(2, bad.code, bad.toString());
+            assertEquals(1, bad.err.size(), bad.toString());
+            assertTrue(bad.err.get(0).startsWith("error: ") && bad.err.get(0).contains("--bogus"), bad.toString());
+        }
+    }
 }
