@@ -252,7 +252,7 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel> imple
                     spark.sparkContext().hadoopConfiguration());
             TrainingResult r = trainer.fit(spark, data, start);
             TrainedModel trained = TrainedModel.of(r.network(), r.classNames(), r.mean(), r.std(),
-                    TrainedModel.withHistory(r.meta(), r.metricsLines()));
+                    r.modelMeta());
             CnnClassificationModel model = new CnnClassificationModel(trained);
             model.setImageCol(getImageCol()).setPredictionCol(getPredictionCol()).setProbabilityCol(getProbabilityCol())
                     .setRawPredictionCol(getRawPredictionCol()).setEvalBatchSize(getEvalBatchSize())

@@ -102,13 +102,6 @@ public final class TrainedModel {
         }
     }
 
-    /** {@code meta} with the per-epoch metrics lines added, as checkpoints carry them ({@link MetricsLog}). */
-    public static Map<String, String> withHistory(Map<String, String> meta, List<String> metricsLines) {
-        Map<String, String> m = new java.util.LinkedHashMap<>(meta);
-        m.put(MetricsLog.META_KEY, String.join("\n", metricsLines) + (metricsLines.isEmpty() ? "" : "\n"));
-        return m;
-    }
-
     /** The per-epoch metrics lines the model carries (JSON, as metrics.jsonl); empty when it has none. */
     public List<String> history() {
         String h = file.meta().get(MetricsLog.META_KEY);

@@ -68,9 +68,19 @@ public final class TrainingResult {
         return new LinkedHashMap<>(meta);
     }
 
+    /**
+     * The metadata the model file gets: {@link #meta()} and the per-epoch metrics lines (key
+     * "metrics", as checkpoints carry them), so that a model alone tells how it was trained.
+     */
+    public Map<String, String> modelMeta() {
+        Map<String, String> m = new LinkedHashMap<>(meta);
+        m.put(MetricsLog.META_KEY, String.join("\n", metricsLines) + (metricsLines.isEmpty() ? "" : "\n"));
+        return m;
+    }
+
     /** The model file: the very bytes a run folder's model/model.bin gets. */
     public void writeModel(OutputStream out) throws IOException {
-        writeModel(out, meta);
+        writeModel(out, modelMeta());
     }
 
     /** The model file with other metadata. */

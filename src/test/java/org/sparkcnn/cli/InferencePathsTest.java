@@ -63,7 +63,9 @@ class InferencePathsTest {
         SparkSession spark = SparkTestSessions.local(2, Map.of());
         try {
             Dataset<Row> images = spark.read().parquet(test);
-            Dataset<Row> ml = CnnClassificationModel.load(run).transform(images);
+            CnnClassificationModel loaded = CnnClassificationModel.load(run);
+            assertEquals(1, loaded.history().size(), "the run's model carries its one epoch's metrics");
+            Dataset<Row> ml = loaded.transform(images);
             double accuracy = new MulticlassClassificationEvaluator().setMetricName("accuracy").evaluate(ml);
             JsonNode report = new ObjectMapper().readTree(Files.readString(Path.of(eval)));
             assertEquals(accuracy, report.get("accuracy").asDouble(), 1e-12, "evaluate.sh and Spark's evaluator");
