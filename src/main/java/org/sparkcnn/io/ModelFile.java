@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 import org.sparkcnn.layer.Param;
+import org.sparkcnn.layer.ValueBudget;
 import org.sparkcnn.model.Description;
 import org.sparkcnn.model.ModelZoo;
 import org.sparkcnn.model.NetworkBuilder;
@@ -307,9 +308,14 @@ public final class ModelFile {
     public Network network() throws ModelFileException {
         Network net;
         if (about.description() != null) {
+            long held = 0;
+            for (Entry e : tensors) {
+                held += e.role.equals("optimizer") ? 0 : Shapes.size(e.shape);
+            }
             try {
-                net = NetworkBuilder.build(Description.parse(about.description(), source + " (its network description)"),
-                        model, inputShape, classes);
+                // built under the values the file holds: a description declaring more is refused before it allocates
+                net = ValueBudget.within(held, () -> NetworkBuilder.build(Description.parse(about.description(),
+                        source + " (its network description)"), model, inputShape, classes));
             } catch (IllegalArgumentException e) {
                 throw new ModelFileException(source, "its network description does not build: " + e.getMessage());
             }

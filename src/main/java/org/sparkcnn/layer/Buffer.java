@@ -13,6 +13,7 @@ public final class Buffer {
 
     public Buffer(String name, int... shape) {
         this.name = name;
+        ValueBudget.take(name, shape);
         this.value = new Tensor(shape);
     }
 

@@ -18,6 +18,7 @@ public final class Param {
 
     public Param(String name, int... shape) {
         this.name = name;
+        ValueBudget.take(name, shape);
         this.value = new Tensor(shape);
         this.grad = new Tensor(shape);
     }

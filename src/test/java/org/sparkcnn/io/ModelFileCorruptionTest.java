@@ -373,6 +373,22 @@ class ModelFileCorruptionTest {
         assertEquals(ModelFile.read(good()).model(), ModelFile.read(new ByteArrayInputStream(ok), "x", -1).model());
     }
 
+    @Test
+    void aDescriptionDeclaringAHugeNetworkIsRefusedBeforeItIsBuilt() throws IOException {
+        // the file's tensors are lenet5's, its description a 784 × 1,000,000 linear layer (3 GiB of values)
+        String description = "{\\\"name\\\": \\\"lenet5\\\", \\\"layers\\\": [{\\\"type\\\": \\\"flatten\\\"},"
+                + " {\\\"type\\\": \\\"linear\\\", \\\"out\\\": 1000000}, {\\\"type\\\": \\\"linear\\\"}]}";
+        byte[] bytes = withHeader(h -> h.replaceFirst("\"description\":\"(\\\\.|[^\"\\\\])*\"",
+                java.util.regex.Matcher.quoteReplacement("\"description\":\"" + description + "\"")));
+        Path p = Files.write(tmp.resolve("big-description.bin"), bytes);
+        ModelFile f = ModelFile.read(p);
+        assertTrue(f.about().description().contains("1000000"), f.about().description());
+        ModelFileException e = rejected(f::network, bytes.length, "huge description");
+        assertTrue(e.getMessage().startsWith(p + ": its network description does not build: tensor 'weight' of shape"
+                + " [1000000, 784] takes more values than"), e.getMessage());
+        assertTrue(lastAllocation < 4L * bytes.length, lastAllocation + " bytes allocated before the refusal");
+    }
+
     private static Path good() throws IOException {
         return Files.write(tmp.resolve("good.bin"), ok);
     }
