@@ -4,5 +4,4 @@
 #   jobs/evaluate.sh --help
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-ensure_built
-run_main org.sparkcnn.cli.Evaluate "$@"
+run_job org.sparkcnn.cli.Evaluate "$@"

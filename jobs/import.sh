@@ -8,5 +8,4 @@
 # See --help for every option.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-ensure_built
-run_main org.sparkcnn.cli.Import "$@"
+run_job org.sparkcnn.cli.Import "$@"

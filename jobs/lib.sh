@@ -28,3 +28,40 @@ run_main() {
   exec java ${JAVA_OPTS:--Xmx4g} --add-modules=jdk.incubator.vector $SPARK_OPENS \
     -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -cp "$cp" "$@"
 }
+
+# The application jar that mvn package builds (Spark, Hadoop and the rest provided by the cluster).
+app_jar() {
+  local version
+  version="$(sed -n 's:^  <version>\(.*\)</version>:\1:p' "$ROOT/pom.xml" | head -1)"
+  echo "$ROOT/target/sparkcnn-$version.jar"
+}
+
+# The spark-submit to use: $SPARK_SUBMIT, else $SPARK_HOME/bin/spark-submit, else one on the PATH;
+# empty when there is none (or SPARKCNN_LOCAL=1 asks for plain java).
+find_spark_submit() {
+  if [ "${SPARKCNN_LOCAL:-}" = "1" ]; then return; fi
+  if [ -n "${SPARK_SUBMIT:-}" ]; then echo "$SPARK_SUBMIT"; return; fi
+  if [ -n "${SPARK_HOME:-}" ] && [ -x "$SPARK_HOME/bin/spark-submit" ]; then echo "$SPARK_HOME/bin/spark-submit"; return; fi
+  command -v spark-submit || true
+}
+
+# run_job CLASS ARGS...: a Spark job. With a spark-submit (find_spark_submit) the application jar
+# is built when sources changed (mvn package) and submitted with SPARK_SUBMIT_ARGS (e.g.
+# "--master spark://host:7077 --executor-cores 2") passed through untouched, plus the Vector API
+# module for driver and executors; otherwise run_main: local mode with plain java.
+run_job() {
+  local class="$1"; shift
+  local submit; submit="$(find_spark_submit)"
+  if [ -z "$submit" ]; then
+    ensure_built
+    run_main "$class" "$@"
+  fi
+  local jar; jar="$(app_jar)"
+  if [ ! -f "$jar" ] || [ -n "$(find "$ROOT/src/main" "$ROOT/conf/models" "$ROOT/pom.xml" -newer "$jar" -print -quit)" ]; then
+    (cd "$ROOT" && mvn -B -q -DskipTests package) >&2 || { echo "error: build failed (mvn package in $ROOT)" >&2; exit 2; }
+  fi
+  # shellcheck disable=SC2086
+  exec "$submit" ${SPARK_SUBMIT_ARGS:-} --class "$class" \
+    --conf spark.driver.extraJavaOptions=--add-modules=jdk.incubator.vector \
+    --conf spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector "$jar" "$@"
+}

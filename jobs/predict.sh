@@ -4,5 +4,4 @@
 #   jobs/predict.sh --help
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-ensure_built
-run_main org.sparkcnn.cli.Predict "$@"
+run_job org.sparkcnn.cli.Predict "$@"

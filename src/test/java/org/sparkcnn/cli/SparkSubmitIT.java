@@ -1,0 +1,115 @@
+package org.sparkcnn.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparkcnn.spark.SparkTestSessions;
+
+/**
+ * After mvn package: the jobs find a spark-submit and submit the application jar to it, and the
+ * jar alone (on a classpath of only what Spark itself ships: our compile-scope libraries left
+ * out) imports, trains and predicts, giving the same predictions as the same scripts in plain-java
+ * local mode. The spark-submit here is Spark's own SparkSubmit from the Maven jars, behind a
+ * wrapper script on the PATH that records how it was called.
+ */
+class SparkSubmitIT {
+    private static final Path ROOT = Path.of("").toAbsolutePath();
+    @TempDir
+    Path dir;
+
+    private String version() throws IOException {
+        for (String line : Files.readAllLines(ROOT.resolve("pom.xml"))) {
+            if (line.startsWith("  <version>")) {
+                return line.replaceAll(".*<version>(.*)</version>.*", "$1");
+            }
+        }
+        throw new IllegalStateException("no version in pom.xml");
+    }
+
+    /** A spark-submit on the PATH: SparkSubmit on Spark's classpath only, recording its arguments. */
+    private Path fakeSparkSubmit() throws IOException {
+        String sparkOnly = Arrays.stream(Files.readString(ROOT.resolve("target/classpath.txt")).trim().split(":"))
+                .filter(j -> !j.contains("picocli") && !j.contains("tribuo")).collect(Collectors.joining(":"));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path script = bin.resolve("spark-submit");
+        Files.writeString(script, String.join("\n", "#!/usr/bin/env bash",
+                "echo \"$*\" >> " + dir.resolve("submitted.txt"),
+                "source " + ROOT.resolve("jobs/lib.sh"),
+                "exec java -Xmx1g --add-modules=jdk.incubator.vector $SPARK_OPENS -cp '" + sparkOnly + "'"
+                        + " org.apache.spark.deploy.SparkSubmit \"$@\"", ""));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return bin;
+    }
+
+    private JobScriptsTest.Run script(Path path, boolean local, String name, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("jobs/" + name).toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(dir, "out", ".txt"), err = Files.createTempFile(dir, "err", ".txt");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        pb.environment().put("PATH", path + ":" + System.getenv("PATH"));
+        pb.environment().remove("SPARK_HOME");
+        pb.environment().put("JAVA_OPTS", "-Xmx1g");
+        if (local) {
+            pb.environment().put("SPARKCNN_LOCAL", "1");
+        }
+        Process p = pb.start();
+        assertTrue(p.waitFor(600, TimeUnit.SECONDS), name + " did not finish");
+        return new JobScriptsTest.Run(p.exitValue(), Files.readAllLines(out, StandardCharsets.UTF_8),
+                Files.readAllLines(err, StandardCharsets.UTF_8), java.util.Set.of());
+    }
+
+    @Test
+    void theJobsSubmitTheApplicationJarAndGetThePlainJavaResults() throws Exception {
+        Path jar = ROOT.resolve("target/sparkcnn-" + version() + ".jar");
+        assertTrue(Files.isRegularFile(jar), jar + " is built by mvn package, before this test");
+        Files.write(ROOT.resolve("target/classes/.built"), new byte[0]);
+        Path bin = fakeSparkSubmit();
+        Path[] tr = JobRuns.fashionIdx(dir.resolve("idx"), "train", 128);
+        String train = dir.resolve("train").toString(), run = dir.resolve("run").toString();
+        JobScriptsTest.Run imp = script(bin, false, "import.sh", "idx", "--images", tr[0].toString(), "--labels",
+                tr[1].toString(), "--out", train, "--files", "2", "--master", "local[2]");
+        assertEquals(0, imp.code(), imp.toString());
+        JobScriptsTest.Run t = script(bin, false, "train.sh", "--config", ROOT.resolve("conf/train.properties").toString(),
+                "--set", "train=" + train, "--set", "validation=", "--set", "output=" + run, "--set", "epochs=1", "--set", "partitions=2",
+                "--set", "master=local[2]");
+        assertEquals(0, t.code(), t.toString());
+        JobScriptsTest.Run submitted = script(bin, false, "predict.sh", "--model", run, "--input", train, "--out",
+                dir.resolve("p-submit").toString(), "--master", "local[2]");
+        assertEquals(0, submitted.code(), submitted.toString());
+        JobScriptsTest.Run local = script(bin, true, "predict.sh", "--model", run, "--input", train, "--out",
+                dir.resolve("p-local").toString(), "--master", "local[2]");
+        assertEquals(0, local.code(), local.toString());
+
+        List<String> calls = Files.readAllLines(dir.resolve("submitted.txt"));
+        assertEquals(3, calls.size(), "import, train and the first predict went through spark-submit: " + calls);
+        for (String call : calls) {
+            assertTrue(call.contains("--class org.sparkcnn.cli.") && call.contains(jar.toString()), call);
+        }
+        SparkSession spark = SparkTestSessions.local(1, Map.of());
+        try {
+            List<Row> a = spark.read().parquet(dir.resolve("p-submit").toString()).orderBy("id").collectAsList();
+            List<Row> b = spark.read().parquet(dir.resolve("p-local").toString()).orderBy("id").collectAsList();
+            assertEquals(128, a.size());
+            assertEquals(b, a, "the same predictions through the jar and through plain java");
+        } finally {
+            spark.stop();
+        }
+    }
+}
