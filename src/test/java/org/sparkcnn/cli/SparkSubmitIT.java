@@ -58,6 +58,11 @@ class SparkSubmitIT {
 
     private JobScriptsTest.Run script(Path path, boolean local, String name, String... args)
             throws IOException, InterruptedException {
+        return script(path, local, Map.of(), name, args);
+    }
+
+    private JobScriptsTest.Run script(Path path, boolean local, Map<String, String> env, String name, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("jobs/" + name).toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "out", ".txt"), err = Files.createTempFile(dir, "err", ".txt");
@@ -69,6 +74,7 @@ class SparkSubmitIT {
         if (local) {
             pb.environment().put("SPARKCNN_LOCAL", "1");
         }
+        pb.environment().putAll(env);
         Process p = pb.start();
         assertTrue(p.waitFor(600, TimeUnit.SECONDS), name + " did not finish");
         return new JobScriptsTest.Run(p.exitValue(), Files.readAllLines(out, StandardCharsets.UTF_8),
@@ -110,6 +116,60 @@ class SparkSubmitIT {
             assertEquals(b, a, "the same predictions through the jar and through plain java");
         } finally {
             spark.stop();
+        }
+    }
+
+    /** The parameters and buffers of a run's model, as one array each. */
+    private static float[][] weights(String run) throws IOException {
+        org.sparkcnn.model.Network net = org.sparkcnn.io.ModelFile.read(Path.of(run, "model", "model.bin")).network();
+        return new float[][] {net.parameterArray(), net.bufferArray()};
+    }
+
+    @Test
+    void onTheStandaloneClusterOfClusterShTheJarTrainsTheWeightsOfLocalMode() throws Exception {
+        Path bin = fakeSparkSubmit();
+        String cluster = dir.resolve("cluster").toString();
+        Path[] tr = JobRuns.fashionIdx(dir.resolve("idx"), "train", 160);
+        String train = dir.resolve("train").toString();
+        assertEquals(0, script(bin, true, "import.sh", "idx", "--images", tr[0].toString(), "--labels", tr[1].toString(),
+                "--out", train, "--files", "3", "--master", "local[2]").code());
+        JobScriptsTest.Run started = script(bin, true, "cluster.sh", "start", "--dir", cluster, "--memory", "1g");
+        assertEquals(0, started.code(), started.toString());
+        String url = started.out().get(started.out().size() - 1);
+        try {
+            assertTrue(url.matches("spark://127\\.0\\.0\\.1:\\d+"), started.toString());
+            JobScriptsTest.Run status = script(bin, true, "cluster.sh", "status", "--dir", cluster);
+            assertEquals(url, status.out().get(status.out().size() - 1), status.toString());
+            for (String name : new String[] {"master", "worker-1", "worker-2"}) {
+                long pid = Long.parseLong(Files.readString(Path.of(cluster, name + ".pid")).trim());
+                java.util.Set<String> listening = JobScriptsTest.listening(pid);
+                assertTrue(!listening.isEmpty(), name + " listens");
+                listening.forEach(a -> assertTrue(JobScriptsTest.loopback(a), name + " listens on " + a));
+            }
+            String[] common = {"--config", ROOT.resolve("conf/train.properties").toString(), "--set", "train=" + train,
+                "--set", "validation=", "--set", "epochs=2", "--set", "partitions=2", "--set", "syncEvery=2"};
+            List<String> onCluster = new ArrayList<>(List.of(common));
+            // conf/train.properties says master=local[2]: empty, spark-submit's master applies
+            onCluster.addAll(List.of("--set", "output=" + dir.resolve("run-cluster"), "--set", "master="));
+            JobScriptsTest.Run c = script(bin, false, Map.of("SPARK_SUBMIT_ARGS", "--master " + url
+                    + " --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1"
+                    + " --executor-memory 800m"), "train.sh", onCluster.toArray(new String[0]));
+            assertEquals(0, c.code(), c.toString());
+            List<String> local = new ArrayList<>(List.of(common));
+            local.addAll(List.of("--set", "output=" + dir.resolve("run-local"), "--set", "master=local[2]"));
+            JobScriptsTest.Run l = script(bin, true, "train.sh", local.toArray(new String[0]));
+            assertEquals(0, l.code(), l.toString());
+            float[][] a = weights(dir.resolve("run-cluster").toString()), b = weights(dir.resolve("run-local").toString());
+            assertTrue(java.util.Arrays.equals(a[0], b[0]) && java.util.Arrays.equals(a[1], b[1]),
+                    "the standalone cluster and local[2] train the very same weights");
+            assertTrue(String.join("\n", Files.readAllLines(Path.of(cluster, "master.log")))
+                    .contains("Registering app sparkcnn-train"), "the job ran on the cluster's master");
+        } finally {
+            JobScriptsTest.Run stopped = script(bin, true, "cluster.sh", "stop", "--dir", cluster);
+            assertEquals(0, stopped.code(), stopped.toString());
+        }
+        for (String name : new String[] {"master", "worker-1", "worker-2"}) {
+            assertTrue(Files.notExists(Path.of(cluster, name + ".pid")), name + ".pid removed by stop");
         }
     }
 }

@@ -51,7 +51,7 @@ class CnnPipelineTest {
         try {
             trainPath = FashionSample.write(spark, dir.resolve("train"), "train", 600, 2);
             testPath = FashionSample.write(spark, dir.resolve("test"), "test", 200, 2);
-            CnnClassifier cnn = new CnnClassifier().setImageCol("picture").setModel("lenet5").setEpochs(2)
+            CnnClassifier cnn = new CnnClassifier().setImageCol("picture").setModel("lenet5").setEpochs(3)
                     .setBatchSize(32).setPartitions(2).setSeed(5).setLearningRate(0.05).setValidationFraction(0.1)
                     .setProgress(null);
             SQLTransformer rename = new SQLTransformer().setStatement("SELECT image AS picture, label, id FROM __THIS__");
@@ -59,15 +59,17 @@ class CnnPipelineTest {
             PipelineModel fitted = pipeline.fit(spark.read().parquet(trainPath));
             CnnClassificationModel model = (CnnClassificationModel) fitted.stages()[1];
             assertEquals(IdxImporter.FASHION_CLASSES, model.classNames());
-            assertEquals(2, model.history().size(), String.join("\n", model.history()));
-            assertTrue(model.history().get(1).contains("\"epoch\":2"), model.history().get(1));
+            assertEquals(3, model.history().size(), String.join("\n", model.history()));
+            assertTrue(model.history().get(2).contains("\"epoch\":3"), model.history().get(2));
             assertTrue(model.explainParams().contains("learningRate") || cnn.explainParams().contains("learningRate"));
 
             Dataset<Row> predictions = fitted.transform(spark.read().parquet(testPath));
             before = outputs(predictions);
             assertEquals(200, before.size());
             accuracy = new MulticlassClassificationEvaluator().setMetricName("accuracy").evaluate(predictions);
-            assertTrue(accuracy > 0.3, "two epochs on 540 images learn something: " + accuracy);
+            System.out.println("CnnPipelineTest: accuracy " + accuracy + " after 3 epochs");
+            // the rows' identity includes the origin, a temporary path, so the exact figure varies from run to run
+            assertTrue(accuracy > 0.3, "three epochs on 540 images learn something (chance: 0.1): " + accuracy);
 
             // the evaluate job's pass on the same rows and model
             Dataset<Row> test = spark.read().parquet(testPath);
@@ -97,7 +99,7 @@ class CnnPipelineTest {
             }
             CnnClassificationModel model = (CnnClassificationModel) loaded.stages()[1];
             assertEquals("picture", model.getImageCol());
-            assertEquals(2, model.history().size());
+            assertEquals(3, model.history().size());
             assertEquals(IdxImporter.FASHION_CLASSES, model.classNames());
         } finally {
             fresh.stop();
