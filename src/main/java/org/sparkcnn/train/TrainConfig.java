@@ -404,6 +404,21 @@ public final class TrainConfig {
         return sb.toString();
     }
 
+    /**
+     * The keys as a Markdown table (key, type, default, meaning), the one docs/configuration.md
+     * holds: made from the same definitions as {@link #help()}, so the two cannot drift.
+     */
+    public String markdownTable() {
+        StringBuilder sb = new StringBuilder("| key | type | default | meaning |\n|---|---|---|---|\n");
+        for (Key k : keys.values()) {
+            String type = k.type == Type.CHOICE ? String.join(" \\| ", k.choices) : k.type.name().toLowerCase(Locale.ROOT);
+            sb.append("| `").append(k.name).append("` | ").append(type).append(" | ")
+                    .append(k.defaultValue.isEmpty() ? "(none)" : "`" + k.defaultValue + "`").append(" | ")
+                    .append(k.doc.replace("|", "\\|")).append(" |\n");
+        }
+        return sb.toString();
+    }
+
     /** The values as properties text, for checkpoints and logs. */
     public String toProperties() {
         StringBuilder sb = new StringBuilder();
