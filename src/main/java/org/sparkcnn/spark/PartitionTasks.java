@@ -60,11 +60,14 @@ final class PartitionTasks {
         private final int epoch, round, syncEvery, failPartition;
         private final long stepsPerEpoch;
         private final double lrFactor;
+        /** Images trained so far, for progress lines only (null: none); nothing computed reads it. */
+        private final org.apache.spark.util.LongAccumulator progress;
 
         TrainPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
                 LinkedHashMap<String, String> values, ModelSpec spec, int partitions, int epoch, int round, int syncEvery,
-                long stepsPerEpoch, double lrFactor, int failPartition) {
+                long stepsPerEpoch, double lrFactor, int failPartition, org.apache.spark.util.LongAccumulator progress) {
             super(input, reader, reading, values, spec, partitions);
+            this.progress = progress;
             this.epoch = epoch;
             this.round = round;
             this.syncEvery = syncEvery;
@@ -92,7 +95,7 @@ final class PartitionTasks {
             PartitionTrainer trainer = ExecutorModels.borrow(cfg, spec);
             try {
                 PartitionTrainer.Result r = trainer.train(in.state, in.optimizerSteps, in.firstStep,
-                        cfg.schedule(stepsPerEpoch, lrFactor), batches, limit, DistributedTrainer.seedOf(reading.seed, epoch, round, partition),
+                        cfg.schedule(stepsPerEpoch, lrFactor), counted(batches, progress), limit, DistributedTrainer.seedOf(reading.seed, epoch, round, partition),
                         where);
                 boolean more = syncEvery > 0 && r.batches == limit;
                 return leaf(partition, TrainSum.of(r, more, batches.counts()));
@@ -100,6 +103,26 @@ final class PartitionTasks {
                 ExecutorModels.giveBack(cfg, spec, trainer);
             }
         }
+    }
+
+    /** The batches, each counted into the progress accumulator as it is taken (when there is one). */
+    private static Iterator<MiniBatch> counted(Iterator<MiniBatch> batches, org.apache.spark.util.LongAccumulator images) {
+        if (images == null) {
+            return batches;
+        }
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return batches.hasNext();
+            }
+
+            @Override
+            public MiniBatch next() {
+                MiniBatch b = batches.next();
+                images.add(b.size());
+                return b;
+            }
+        };
     }
 
     /** Evaluation of one validation partition with the broadcast state. */

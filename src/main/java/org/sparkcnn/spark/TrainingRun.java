@@ -286,11 +286,19 @@ public final class TrainingRun implements AutoCloseable {
         long t0 = System.nanoTime();
         Broadcast<RoundInput> in = currentBroadcast();
         long t1 = System.nanoTime();
+        int every = cfg.getInt("progressSeconds", 0);
+        org.apache.spark.util.LongAccumulator images = every > 0 && log != null
+                ? spark.sparkContext().longAccumulator("sparkcnn: images trained, " + where) : null;
         PartitionTasks.TrainPartition task = new PartitionTasks.TrainPartition(in, reader, trainReading, values, spec,
-                partitions, epoch, round, syncEvery, stepsPerEpoch, lrFactor, failPartition);
+                partitions, epoch, round, syncEvery, stepsPerEpoch, lrFactor, failPartition, images);
         JavaRDD<OrderedSum<TrainSum>> results = frame.javaRDD().mapPartitionsWithIndex(task, true);
-        OrderedSum<TrainSum> sum = results.treeAggregate(new OrderedSum<TrainSum>(), OrderedSum::merge, OrderedSum::merge,
-                cfg.getInt("treeDepth", 1));
+        OrderedSum<TrainSum> sum;
+        try (RoundProgress progress = images == null ? null : RoundProgress.start(spark.sparkContext(), images,
+                stats.samples, java.util.Arrays.stream(partitionRows).sum(), "epoch " + (epoch + 1) + "/" + epochs,
+                every, log)) {
+            sum = results.treeAggregate(new OrderedSum<TrainSum>(), OrderedSum::merge, OrderedSum::merge,
+                    cfg.getInt("treeDepth", 1));
+        }
         long t2 = System.nanoTime();
         TrainSum total = sum.total();
         if (sum.partitions() != partitions) {

@@ -121,6 +121,8 @@ public final class TrainConfig {
         key(SPARK_ONLY, "maxBadFraction", Type.DOUBLE, "0.01", "skip: most bad rows tolerated, as a fraction of rows read",
                 c -> c.fraction("maxBadFraction"));
         key(SPARK_ONLY, "evalBatchSize", Type.INT, "256", "images per batch when evaluating", c -> c.getInt("evalBatchSize", 1));
+        key(SPARK_ONLY, "progressSeconds", Type.INT, "30", "inside a round, a progress line every this many seconds:"
+                + " images done, images/s, time left (0 = none)", c -> c.getInt("progressSeconds", 0));
 
         LOCAL_KEYS = table(COMMON, LOCAL_ONLY);
         SPARK_KEYS = table(COMMON, SPARK_ONLY);
