@@ -41,6 +41,8 @@ final class EpochReport {
         field(sb, "eval_seconds", s.evalSeconds);
         field(sb, "bad_records", s.bad.bad);
         field(sb, "global_step", globalStep);
+        field(sb, "learning_rate", s.learningRate);
+        field(sb, "time", System.currentTimeMillis() / 1000.0);
         if (s.validation != null) {
             sb.append("\"val_confusion\":[");
             int k = s.validation.classes;

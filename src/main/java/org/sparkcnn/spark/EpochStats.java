@@ -8,6 +8,8 @@ public final class EpochStats {
     public int epoch, rounds;
     public long samples, correct;
     public double lossSum, trainSeconds, syncSeconds, evalSeconds, seconds;
+    /** The learning rate of the epoch's last step (NaN when unknown). */
+    public double learningRate = Double.NaN;
     public Evaluation validation;
     public BadRecordCounts bad = new BadRecordCounts();
 

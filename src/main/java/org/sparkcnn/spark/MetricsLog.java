@@ -95,6 +95,7 @@ final class MetricsLog {
         if (!fs.rename(tmp, file)) {
             throw new IOException("could not rename " + tmp + " to " + file);
         }
+        MetricsViews.write(fs, file.getParent(), history().lines().filter(l -> !l.isBlank()).toList());
     }
 
     String path() {

@@ -359,6 +359,7 @@ public final class TrainingRun implements AutoCloseable {
             stats.bad.check(policy, "training set, epoch " + (epoch + 1));
         }
         stats.seconds = (System.nanoTime() - t0) / 1e9;
+        stats.learningRate = cfg.schedule(stepsPerEpoch, lrFactor).rate(Math.max(0, server.globalStep() - 1));
         return stats;
     }
 

@@ -279,7 +279,7 @@ class DistributedTrainerTest {
 
     /** The run folder: metrics.jsonl with the documented fields, checkpoints, the final model; evaluation as on one node. */
     @Test
-    void runFolderHoldsMetricsCheckpointsAndModel() throws IOException {
+    void runFolderHoldsMetricsCheckpointsAndModel() throws Exception {
         StringBuilder log = new StringBuilder();
         String run = out.resolve("full").toString();
         fit(config("epochs=2", "syncEvery=5", "output=" + run), false, -1, log);
@@ -296,6 +296,18 @@ class DistributedTrainerTest {
                 assertTrue(((Number) m.get(k)).doubleValue() > 0, k);
             }
             assertEquals(10, ((List<?>) m.get("val_confusion")).size());
+            assertTrue(((Number) m.get("learning_rate")).doubleValue() > 0 && ((Number) m.get("time")).doubleValue() > 1e9);
+        }
+        // the same figures as CSV and as TensorBoard scalars
+        List<String> csv = Files.readAllLines(out.resolve("full/metrics.csv"));
+        assertEquals(3, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(0).startsWith("epoch,train_loss,train_accuracy,val_loss,val_accuracy"), csv.get(0));
+        Map<String, Float> tb = MetricsViewsTest.read(Files.readAllBytes(out.resolve(
+                "full/tensorboard/events.out.tfevents.sparkcnn")), new java.util.ArrayList<>(), new java.util.ArrayList<>());
+        for (int i = 0; i < 2; i++) {
+            Map<?, ?> m = (Map<?, ?>) Json.parse(lines.get(i));
+            assertEquals(((Number) m.get("val_accuracy")).floatValue(), tb.get("val_accuracy@" + (i + 1)));
+            assertEquals(((Number) m.get("learning_rate")).floatValue(), tb.get("learning_rate@" + (i + 1)));
         }
         assertTrue(log.toString().contains("epoch 2/2  train_loss"), log.toString());
         IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
