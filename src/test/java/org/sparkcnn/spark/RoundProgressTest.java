@@ -33,7 +33,7 @@ class RoundProgressTest {
     void aLongRoundSaysHowFarItIsAndTheWeightsDoNotChange() throws Exception {
         SparkSession spark = SparkTestSessions.local(2, Map.of("spark.executor.heartbeatInterval", "200ms"));
         try {
-            String train = FashionSample.write(spark, dir.resolve("train"), "train", 600, 2);
+            String train = FashionSample.write(spark, dir.resolve("train"), "train", 1500, 2);
             TrainConfig cfg = TrainConfig.distributed();
             cfg.set("model", "resnet20", "test").set("batchSize", "16", "test").set("partitions", "2", "test")
                     .set("epochs", "1", "test").set("train", train, "test").set("progressSeconds", "1", "test");
@@ -44,13 +44,13 @@ class RoundProgressTest {
             for (String line : bytes.toString(StandardCharsets.UTF_8).split("\n")) {
                 Matcher m = LINE.matcher(line);
                 if (m.matches()) {
-                    assertTrue(Long.parseLong(m.group(2)) == 600, line);
+                    assertTrue(Long.parseLong(m.group(2)) == 1500, line);
                     done.add(Long.parseLong(m.group(1)));
                 }
             }
             assertTrue(done.size() >= 2, "progress lines every second of a round of several seconds:\n" + bytes);
             for (int i = 0; i < done.size(); i++) {
-                assertTrue(done.get(i) >= 0 && done.get(i) <= 600 && (i == 0 || done.get(i) >= done.get(i - 1)),
+                assertTrue(done.get(i) >= 0 && done.get(i) <= 1500 && (i == 0 || done.get(i) >= done.get(i - 1)),
                         "counts only grow, up to the epoch's rows: " + done);
             }
             assertTrue(done.get(done.size() - 1) > 0, "the heartbeats carried some count: " + done);
