@@ -1,7 +1,6 @@
 package org.sparkcnn.cli;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,29 +105,13 @@ public final class Evaluate {
             EvaluationReport report = new EvaluationReport(m, model.classNames(), model.source(), o.input, seconds);
             System.out.print(report.table());
             if (out != null) {
-                writeReplacing(out, report.json(), hadoop);
+                Path target = new Path(out);
+                Folders.writeFile(Folders.raw(target.getFileSystem(hadoop)), target,
+                        report.json().getBytes(StandardCharsets.UTF_8));
                 System.out.println("wrote " + out);
             }
         } finally {
             CliSpark.stop(spark);
-        }
-    }
-
-    /** Writes the file beside its target and renames it into place: a failure leaves the old one as it was. */
-    private static void writeReplacing(String out, String text, Configuration hadoop) throws IOException {
-        Path target = new Path(out);
-        FileSystem fs = Folders.raw(target.getFileSystem(hadoop));
-        target = fs.makeQualified(target);
-        Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + Folders.random());
-        try (OutputStream os = fs.create(tmp, false)) {
-            os.write(text.getBytes(StandardCharsets.UTF_8));
-        }
-        if (fs.exists(target)) {
-            fs.delete(target, false);
-        }
-        if (!fs.rename(tmp, target)) {
-            fs.delete(tmp, false);
-            throw new IOException("cannot rename " + tmp + " to " + target);
         }
     }
 }

@@ -73,6 +73,18 @@ public final class Folders {
         replace(fs, staged, target, new Path(target.getParent(), "." + target.getName() + ".old-" + random()));
     }
 
+    /**
+     * Writes {@code bytes} as the file {@code target}: into a hidden sibling first, then put in
+     * its place by {@link #replace}, so a reader sees the old file or the whole new one.
+     */
+    public static void writeFile(FileSystem fs, Path target, byte[] bytes) throws IOException {
+        Path staged = staging(fs, target, "write");
+        try (java.io.OutputStream out = fs.create(staged, false)) {
+            out.write(bytes);
+        }
+        replace(fs, staged, target);
+    }
+
     public static String random() {
         return UUID.randomUUID().toString().substring(0, 8);
     }

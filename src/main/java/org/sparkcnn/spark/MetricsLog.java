@@ -2,7 +2,6 @@ package org.sparkcnn.spark;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,16 +85,9 @@ final class MetricsLog {
     }
 
     void write() throws IOException {
-        Path tmp = new Path(file.getParent(), "_tmp-" + FILE);
-        try (OutputStream out = fs.create(tmp, true)) {
-            out.write(history().getBytes(StandardCharsets.UTF_8));
-        }
-        fs.delete(file, false);
+        Folders.writeFile(fs, file, history().getBytes(StandardCharsets.UTF_8));
         fs.delete(new Path(file.getParent(), "." + FILE + ".crc"), false); // left by runs of earlier versions
-        if (!fs.rename(tmp, file)) {
-            throw new IOException("could not rename " + tmp + " to " + file);
-        }
-        MetricsViews.write(fs, file.getParent(), history().lines().filter(l -> !l.isBlank()).toList());
+        MetricsViews.write(fs, file.getParent(), lines);
     }
 
     String path() {

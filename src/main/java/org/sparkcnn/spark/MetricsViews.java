@@ -3,16 +3,15 @@ package org.sparkcnn.spark;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.sparkcnn.fs.Folders;
 import org.sparkcnn.io.TensorBoardEvents;
 
 /**
@@ -20,7 +19,7 @@ import org.sparkcnn.io.TensorBoardEvents;
  * they are written (so a resumed run's files match its history): {@code metrics.csv} (one row per
  * epoch, one column per scalar field, empty for null) and {@code tensorboard/events.out.tfevents.sparkcnn}
  * (every scalar field as a TensorBoard scalar at step = epoch). Each file is written beside its
- * target and renamed into place.
+ * target and renamed into place ({@link Folders#writeFile}).
  */
 final class MetricsViews {
     static final String CSV = "metrics.csv", TENSORBOARD = "tensorboard", EVENTS = "events.out.tfevents.sparkcnn";
@@ -36,9 +35,9 @@ final class MetricsViews {
         for (String line : lines) {
             epochs.add(JSON.readTree(line));
         }
-        replace(fs, new Path(dir, CSV), csv(epochs).getBytes(StandardCharsets.UTF_8));
+        Folders.writeFile(fs, new Path(dir, CSV), csv(epochs).getBytes(StandardCharsets.UTF_8));
         fs.mkdirs(new Path(dir, TENSORBOARD));
-        replace(fs, new Path(new Path(dir, TENSORBOARD), EVENTS), events(epochs));
+        Folders.writeFile(fs, new Path(new Path(dir, TENSORBOARD), EVENTS), events(epochs));
     }
 
     /** The scalar fields in order of first appearance. */
@@ -88,16 +87,5 @@ final class MetricsViews {
     /** The epoch's end in Unix seconds; for lines from before "time" was written, the seconds run so far. */
     private static double wallTime(JsonNode e, double elapsed) {
         return e.has("time") ? e.get("time").asDouble() : elapsed;
-    }
-
-    private static void replace(FileSystem fs, Path target, byte[] bytes) throws IOException {
-        Path tmp = new Path(target.getParent(), "_tmp-" + target.getName());
-        try (OutputStream out = fs.create(tmp, true)) {
-            out.write(bytes);
-        }
-        fs.delete(target, false);
-        if (!fs.rename(tmp, target)) {
-            throw new IOException(String.format(Locale.ROOT, "could not rename %s to %s", tmp, target));
-        }
     }
 }

@@ -79,7 +79,8 @@ final class RoundProgress extends SparkListener implements AutoCloseable {
     private void record(long task, scala.collection.Seq<AccumulableInfo> infos) {
         for (AccumulableInfo info : CollectionConverters.asJava(infos)) {
             if (info.id() == accumulator) {
-                Object v = info.value().isDefined() ? info.value().get() : info.update().isDefined() ? info.update().get() : null;
+                // the task's own count: a finished task's info also holds the driver's running total in value()
+                Object v = info.update().isDefined() ? info.update().get() : null;
                 if (v instanceof Number n) {
                     counts.put(task, n.longValue());
                 }

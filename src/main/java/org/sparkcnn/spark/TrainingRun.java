@@ -54,6 +54,8 @@ public final class TrainingRun implements AutoCloseable {
     private final TrainConfig cfg;
     private final LinkedHashMap<String, String> values;
     private final PrintStream log;
+    /** Counts images for the progress lines only (null until the first round that reports). */
+    private org.apache.spark.util.LongAccumulator imagesTrained;
     private final ModelSpec spec;
     private final List<String> classNames;
     private final Network net;
@@ -287,8 +289,11 @@ public final class TrainingRun implements AutoCloseable {
         Broadcast<RoundInput> in = currentBroadcast();
         long t1 = System.nanoTime();
         int every = cfg.getInt("progressSeconds", 0);
-        org.apache.spark.util.LongAccumulator images = every > 0 && log != null
-                ? spark.sparkContext().longAccumulator("sparkcnn: images trained, " + where) : null;
+        if (every > 0 && log != null && imagesTrained == null) {
+            // one for the run: the progress lines read each task's own count, never the driver's sum
+            imagesTrained = spark.sparkContext().longAccumulator("sparkcnn: images trained");
+        }
+        org.apache.spark.util.LongAccumulator images = every > 0 && log != null ? imagesTrained : null;
         PartitionTasks.TrainPartition task = new PartitionTasks.TrainPartition(in, reader, trainReading, values, spec,
                 partitions, epoch, round, syncEvery, stepsPerEpoch, lrFactor, failPartition, images);
         JavaRDD<OrderedSum<TrainSum>> results = frame.javaRDD().mapPartitionsWithIndex(task, true);
