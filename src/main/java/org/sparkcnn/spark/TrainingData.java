@@ -106,8 +106,7 @@ public final class TrainingData {
         Dataset<Row> validation = validationOrNull == null ? null
                 : readerRows(validationOrNull, imageCol, labelCol, "validation frame");
         if (validation == null && validationFraction > 0) {
-            Column u = xxhash64(lit(seed), lit("validation"), col(ParquetImageReader.FILE), col(ParquetImageReader.ROW))
-                    .bitwiseAND(lit((1L << 53) - 1)).cast("double").divide(lit(9007199254740992.0));
+            Column u = identity(lit(seed), lit("validation")).bitwiseAND(lit((1L << 53) - 1)).cast("double").divide(lit(9007199254740992.0));
             validation = rows.where(u.lt(lit(validationFraction)));
             rows = rows.where(u.geq(lit(validationFraction)));
         }
@@ -147,6 +146,22 @@ public final class TrainingData {
         return renamed.select(col(ImageLayout.IMAGE), col(ImageLayout.LABEL),
                 coalesce(col(ImageLayout.IMAGE + ".origin"), lit("")).as(ParquetImageReader.FILE),
                 xxhash64(col(ImageLayout.IMAGE), col(ImageLayout.LABEL)).as(ParquetImageReader.ROW));
+    }
+
+    /**
+     * A 64-bit hash of {@code salt} and each row's content (pixels, sizes, mode, label), the rows'
+     * identity for partitioning, shuffling and validation splits. Not where the row came from, so
+     * the same images give the same run wherever they are stored or however they are imported
+     * again; identical rows are interchangeable, so ties between them cannot change a result.
+     */
+    static Column identity(Column... salt) {
+        Column[] parts = java.util.Arrays.copyOf(salt, salt.length + 6);
+        String[] content = {".data", ".height", ".width", ".nChannels", ".mode"};
+        for (int i = 0; i < content.length; i++) {
+            parts[salt.length + i] = col(ImageLayout.IMAGE + content[i]);
+        }
+        parts[salt.length + 5] = col(ImageLayout.LABEL);
+        return xxhash64(parts);
     }
 
     /** The class names a label column's metadata holds: ours, or Spark ML's nominal attribute; else null. */

@@ -2,7 +2,6 @@ package org.sparkcnn.spark;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.xxhash64;
 
 import java.io.PrintStream;
 import java.util.Collections;
@@ -133,8 +132,8 @@ public final class TrainingRun implements AutoCloseable {
         ReaderConfig evalReading = ReaderSettings.of(cfg, data.info(), in, net.classes(), cfg.getInt("evalBatchSize", 1),
                 false);
         spark.sparkContext().setJobDescription("sparkcnn: partition and cache the training set");
-        Dataset<Row> train = data.train().repartition(partitions, xxhash64(lit(seed), col(ParquetImageReader.FILE),
-                col(ParquetImageReader.ROW))).persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> train = data.train().repartition(partitions, TrainingData.identity(lit(seed)))
+                .persist(StorageLevel.MEMORY_AND_DISK());
         try {
             long[] rows = countRows(train, partitions);
             return new TrainingRun(spark, cfg, log, data.info(), spec, classNames, net, partitions, train, data.validation(),
@@ -262,8 +261,8 @@ public final class TrainingRun implements AutoCloseable {
 
     /** The training rows of an epoch, partition by partition in training order. */
     Dataset<Row> epochFrame(int epoch) {
-        return train.sortWithinPartitions(xxhash64(lit(seed), lit(epoch), col(ParquetImageReader.FILE),
-                col(ParquetImageReader.ROW)), col(ParquetImageReader.FILE), col(ParquetImageReader.ROW));
+        return train.sortWithinPartitions(TrainingData.identity(lit(seed), lit(epoch)), col(ParquetImageReader.FILE),
+                col(ParquetImageReader.ROW));
     }
 
     private Broadcast<RoundInput> currentBroadcast() {
