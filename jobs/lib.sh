@@ -46,9 +46,11 @@ find_spark_submit() {
 }
 
 # run_job CLASS ARGS...: a Spark job. With a spark-submit (find_spark_submit) the application jar
-# is built when sources changed (mvn package) and submitted with SPARK_SUBMIT_ARGS (e.g.
-# "--master spark://host:7077 --executor-cores 2") passed through untouched, plus the Vector API
-# module for driver and executors; otherwise run_main: local mode with plain java.
+# is built when sources changed (mvn package) and submitted in client mode with the Vector API
+# module and our log configuration for driver (conf/log4j2.properties) and executors
+# (conf/log4j2-executor.properties, shipped with --files), then SPARK_SUBMIT_ARGS (e.g.
+# "--master spark://host:7077 --executor-cores 2") untouched: given later, its settings win.
+# Otherwise run_main: local mode with plain java.
 run_job() {
   local class="$1"; shift
   local submit; submit="$(find_spark_submit)"
@@ -61,7 +63,8 @@ run_job() {
     (cd "$ROOT" && mvn -B -q -DskipTests package) >&2 || { echo "error: build failed (mvn package in $ROOT)" >&2; exit 2; }
   fi
   # shellcheck disable=SC2086
-  exec "$submit" ${SPARK_SUBMIT_ARGS:-} --class "$class" \
-    --conf spark.driver.extraJavaOptions=--add-modules=jdk.incubator.vector \
-    --conf spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector "$jar" "$@"
+  exec "$submit" \
+    --conf "spark.driver.extraJavaOptions=--add-modules=jdk.incubator.vector -Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
+    --conf "spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector -Dlog4j2.configurationFile=log4j2-executor.properties" \
+    --files "$ROOT/conf/log4j2-executor.properties" ${SPARK_SUBMIT_ARGS:-} --class "$class" "$jar" "$@"
 }

@@ -1,6 +1,9 @@
 package org.sparkcnn.cli;
 
 import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -9,14 +12,18 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
 /** What the Spark mains share: how they get a session and how they report a failed job. */
 final class CliSpark {
-    /** Spark settings that keep a local-mode job on loopback, unless given as system properties. */
-    static final Map<String, String> LOCAL_DEFAULTS = Map.of("spark.driver.bindAddress", "127.0.0.1",
-            "spark.driver.host", "127.0.0.1", "spark.ui.enabled", "false");
+    /** conf/spark-defaults.conf, bundled on the classpath by the build. */
+    static final String DEFAULTS_RESOURCE = "/org/sparkcnn/spark-defaults.conf";
+    /** The settings of that file that apply in local mode only: loopback and no web UI. */
+    static final Set<String> LOCAL_ONLY = Set.of("spark.driver.bindAddress", "spark.driver.host", "spark.ui.enabled");
 
     /** A main's work; its exceptions become one error line and an exit code ({@link #execute}). */
     @FunctionalInterface
@@ -29,24 +36,20 @@ final class CliSpark {
 
     /**
      * A session on {@code master}, or on the one spark-submit gave (or local[*] when started with
-     * plain java), with Kryo and our registrator; {@code conf} may add or override settings. In
-     * local mode the driver binds to and advertises 127.0.0.1 and the UI is off, so nothing listens
-     * on other interfaces; {@code -Dspark.ui.enabled=true} (or any of these as a system property)
-     * asks otherwise. On a cluster the cluster's settings rule.
+     * plain java), starting from conf/spark-defaults.conf (Kryo and our registrator, and in local
+     * mode loopback addresses and no UI): each of its settings applies unless already given as a
+     * system property, which is how spark-submit's --conf, --properties-file and the cluster's
+     * defaults arrive (and {@code -Dspark.ui.enabled=true} for plain java). {@code conf} may add or
+     * override settings. On a cluster the cluster's settings rule.
      */
     static SparkSession session(String master, String appName, Map<String, String> conf) {
-        SparkSession.Builder b = SparkSession.builder().appName(appName)
-                .config("spark.ui.showConsoleProgress", "false")
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", "org.sparkcnn.spark.KryoClasses");
+        SparkSession.Builder b = SparkSession.builder().appName(appName);
         String resolved = master != null && !master.isEmpty() ? master : System.getProperty("spark.master", "local[*]");
-        if (resolved.startsWith("local")) {
-            LOCAL_DEFAULTS.forEach((k, v) -> {
-                if (System.getProperty(k) == null) {
-                    b.config(k, v);
-                }
-            });
-        }
+        defaults(resolved.startsWith("local")).forEach((k, v) -> {
+            if (System.getProperty(k) == null) {
+                b.config(k, v);
+            }
+        });
         conf.forEach(b::config);
         b.master(resolved);
         SparkSession spark;
@@ -98,6 +101,27 @@ final class CliSpark {
             n += e.numRunningTasks();
         }
         return n;
+    }
+
+    /** The settings of conf/spark-defaults.conf for a local or a cluster master, in the file's order of keys. */
+    static Map<String, String> defaults(boolean local) {
+        Properties p = new Properties();
+        try (InputStream in = CliSpark.class.getResourceAsStream(DEFAULTS_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(DEFAULTS_RESOURCE + " is not on the classpath: the build bundles it from"
+                        + " conf/spark-defaults.conf (mvn compile)");
+            }
+            p.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + DEFAULTS_RESOURCE, e);
+        }
+        Map<String, String> out = new TreeMap<>();
+        for (String k : p.stringPropertyNames()) {
+            if (local || !LOCAL_ONLY.contains(k)) {
+                out.put(k, p.getProperty(k).strip());
+            }
+        }
+        return out;
     }
 
     static SparkSession session(String master, String appName) {

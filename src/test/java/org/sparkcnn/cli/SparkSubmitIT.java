@@ -164,6 +164,27 @@ class SparkSubmitIT {
                     "the standalone cluster and local[2] train the very same weights");
             assertTrue(String.join("\n", Files.readAllLines(Path.of(cluster, "master.log")))
                     .contains("Registering app sparkcnn-train"), "the job ran on the cluster's master");
+            // conf/log4j2-executor.properties reached the executors (jobs/lib.sh ships it): our pattern, and
+            // Spark's info lines gone but the executor's own
+            List<String> executorLog = new ArrayList<>();
+            for (int w = 1; w <= 2; w++) {
+                try (var files = Files.walk(Path.of(cluster, "work-" + w))) {
+                    for (Path f : files.filter(f -> f.getFileName().toString().equals("stderr")).toList()) {
+                        executorLog.addAll(Files.readAllLines(f));
+                    }
+                }
+            }
+            assertTrue(executorLog.stream().anyMatch(line -> line.matches(
+                    "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO .* Executor: Running task .*")),
+                    "executor log in our pattern: " + executorLog);
+            assertTrue(executorLog.stream().noneMatch(line -> line.matches(".* INFO .*(BlockManager|MemoryStore|"
+                    + "TransportClientFactory|CoarseGrainedExecutorBackend): .*")), "no Spark info lines: " + executorLog);
+            // and conf/log4j2.properties the driver's: Spark's info lines in the run's log file, none on the console
+            assertTrue(c.err().stream().noneMatch(line -> line.contains(" INFO ")), "driver console: " + c.err());
+            try (var logs = Files.list(dir.resolve("run-cluster").resolve("logs"))) {
+                String driverLog = Files.readString(logs.findFirst().orElseThrow());
+                assertTrue(driverLog.contains("INFO SparkContext: Submitted application: sparkcnn-train"), driverLog);
+            }
         } finally {
             JobScriptsTest.Run stopped = script(bin, true, "cluster.sh", "stop", "--dir", cluster);
             assertEquals(0, stopped.code(), stopped.toString());
