@@ -48,7 +48,8 @@ find_spark_submit() {
 # run_job CLASS ARGS...: a Spark job. With a spark-submit (find_spark_submit) the application jar
 # is built when sources changed (mvn package) and submitted in client mode with the Vector API
 # module and our log configuration for driver (conf/log4j2.properties) and executors
-# (conf/log4j2-executor.properties, shipped with --files), then SPARK_SUBMIT_ARGS (e.g.
+# (conf/log4j2-executor.properties: read when the executor JVM starts, so by this checkout's path,
+# which executors on this machine or on a shared file system can read), then SPARK_SUBMIT_ARGS (e.g.
 # "--master spark://host:7077 --executor-cores 2") untouched: given later, its settings win.
 # Otherwise run_main: local mode with plain java.
 run_job() {
@@ -65,6 +66,6 @@ run_job() {
   # shellcheck disable=SC2086
   exec "$submit" \
     --conf "spark.driver.extraJavaOptions=--add-modules=jdk.incubator.vector -Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
-    --conf "spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector -Dlog4j2.configurationFile=log4j2-executor.properties" \
-    --files "$ROOT/conf/log4j2-executor.properties" ${SPARK_SUBMIT_ARGS:-} --class "$class" "$jar" "$@"
+    --conf "spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector -Dlog4j2.configurationFile=$ROOT/conf/log4j2-executor.properties" \
+    ${SPARK_SUBMIT_ARGS:-} --class "$class" "$jar" "$@"
 }

@@ -42,16 +42,37 @@ class SparkSubmitIT {
     }
 
     /** A spark-submit on the PATH: SparkSubmit on Spark's classpath only, recording its arguments. */
+    /**
+     * A spark-submit as Spark's bin/spark-submit is: Spark's launcher builds the driver's command
+     * (class path, --driver-java-options, spark.driver.extraJavaOptions, memory, module flags), and
+     * it is executed, on a Spark home made of the build's Spark jars alone.
+     */
     private Path fakeSparkSubmit() throws IOException {
-        String sparkOnly = Arrays.stream(Files.readString(ROOT.resolve("target/classpath.txt")).trim().split(":"))
-                .filter(j -> !j.contains("picocli") && !j.contains("tribuo")).collect(Collectors.joining(":"));
+        Path jars = Files.createDirectories(dir.resolve("spark-home/jars"));
+        for (String jar : Files.readString(ROOT.resolve("target/classpath.txt")).trim().split(":")) {
+            if (!jar.contains("picocli") && !jar.contains("tribuo")) {
+                Path link = jars.resolve(Path.of(jar).getFileName());
+                if (Files.notExists(link)) {
+                    Files.createSymbolicLink(link, Path.of(jar));
+                }
+            }
+        }
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Path script = bin.resolve("spark-submit");
         Files.writeString(script, String.join("\n", "#!/usr/bin/env bash",
                 "echo \"$*\" >> " + dir.resolve("submitted.txt"),
-                "source " + ROOT.resolve("jobs/lib.sh"),
-                "exec java -Xmx1g --add-modules=jdk.incubator.vector $SPARK_OPENS -cp '" + sparkOnly + "'"
-                        + " org.apache.spark.deploy.SparkSubmit \"$@\"", ""));
+                "export SPARK_HOME=" + jars.getParent() + " SPARK_SCALA_VERSION=2.13",
+                "cmd=$(mktemp)",
+                // the launcher prints its messages, a NUL and a newline, then the command's NUL-separated words
+                "java -Xmx128m -cp \"$SPARK_HOME/jars/*\" org.apache.spark.launcher.Main org.apache.spark.deploy.SparkSubmit"
+                        + " \"$@\" > \"$cmd\" || exit $?",
+                "words=(); first=true",
+                "while IFS= read -d '' -r w; do",
+                "  if $first; then first=false; [ -n \"$w\" ] && printf '%s\\n' \"$w\" >&2; continue; fi",
+                "  words+=(\"${w#$'\\n'}\")",
+                "done < \"$cmd\"",
+                "rm -f \"$cmd\"",
+                "exec \"${words[@]}\"", ""));
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         return bin;
     }
