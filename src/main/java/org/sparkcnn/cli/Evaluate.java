@@ -65,7 +65,7 @@ public final class Evaluate {
         if (out != null) {
             Map<String, String> inputs = new LinkedHashMap<>();
             inputs.put("--input", o.input);
-            inputs.put("--model", o.model);
+            inputs.put("--model", TrainedModel.locate(o.model, hadoop)); // registry:PATH as the folder it names
             OutputGuard.check("--out", out, inputs, hadoop);
             Path p = new Path(out);
             if (p.getFileSystem(hadoop).exists(p) && !overwrite) {

@@ -137,8 +137,11 @@ public final class Retrain {
         inputs.put("validation", cfg.get("validation"));
         OutputGuard.check("--registry", registry, inputs, hadoop);
         for (Map.Entry<String, String> in : inputs.entrySet()) {
+            if (in.getValue().isEmpty()) {
+                continue;
+            }
             Path p = new Path(in.getValue());
-            if (!in.getValue().isEmpty() && !p.getFileSystem(hadoop).exists(p)) {
+            if (!p.getFileSystem(hadoop).exists(p)) {
                 throw new java.io.FileNotFoundException(in.getKey() + " " + in.getValue() + " does not exist");
             }
         }
