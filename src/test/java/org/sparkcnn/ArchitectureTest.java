@@ -60,7 +60,7 @@ class ArchitectureTest {
         assertEquals(List.of(), offenders, "main code that deserializes Java objects");
     }
 
-    /** Nothing below the Spark trainer uses it or the mains; the trainer does not use the mains. */
+    /** Nothing below the Spark trainer uses it or the mains (the registry is below it: the trainer resolves registry: paths); the trainer does not use the mains. */
     @Test
     void dependenciesPointOneWay() throws IOException {
         List<String> offenders = new ArrayList<>();
@@ -68,6 +68,7 @@ class ArchitectureTest {
         below.add("fs");
         below.add("data/parquet");
         below.add("spark");
+        below.add("registry");
         for (String pkg : below) {
             try (Stream<Path> s = Files.list(SRC.resolve(pkg))) {
                 for (Path f : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".java"))::iterator) {

@@ -65,7 +65,7 @@ public final class Evaluate {
         if (out != null) {
             Map<String, String> inputs = new LinkedHashMap<>();
             inputs.put("--input", o.input);
-            inputs.put("--model", o.model);
+            inputs.put("--model", TrainedModel.locate(o.model, hadoop)); // registry:PATH as the folder it names
             OutputGuard.check("--out", out, inputs, hadoop);
             Path p = new Path(out);
             if (p.getFileSystem(hadoop).exists(p) && !overwrite) {
@@ -80,27 +80,7 @@ public final class Evaluate {
         SparkSession spark = CliSpark.session(o.master, "sparkcnn-evaluate " + model.file().model());
         try {
             long t0 = System.nanoTime();
-            Path in = new Path(o.input);
-            if (in.getFileSystem(hadoop).exists(in) && !Inputs.isParquet(in.getFileSystem(hadoop), in)) {
-                throw new IllegalArgumentException("--input " + o.input + " is a folder of images, not a labelled Parquet"
-                        + " dataset: import it with jobs/import.sh folder first");
-            }
-            Dataset<Row> rows = Inputs.images(spark, o.input, model, false, policy);
-            ImageLayout.validate(rows.schema(), o.input);
-            List<String> classes = ImageLayout.classes(rows.schema());
-            if (classes != null && !classes.equals(model.classNames())) {
-                throw new IllegalArgumentException("--input " + o.input + " has the classes " + classes + " but the model "
-                        + model.source() + " was trained on " + model.classNames());
-            }
-            spark.sparkContext().setJobDescription("sparkcnn: evaluate " + o.input);
-            BatchScorer scorer = BatchScorer.create(JavaSparkContext.fromSparkContext(spark.sparkContext()), model,
-                    rows.schema(), ImageLayout.IMAGE, ImageLayout.LABEL, o.batchSize, policy, o.threads);
-            ClassificationMetrics m;
-            try {
-                m = BatchEvaluation.run(rows, ImageLayout.LABEL, scorer, Math.min(top, model.classes()));
-            } finally {
-                scorer.destroy();
-            }
+            ClassificationMetrics m = measure(spark, model, "--input", o.input, policy, o.batchSize, o.threads, top);
             double seconds = (System.nanoTime() - t0) / 1e9;
             EvaluationReport report = new EvaluationReport(m, model.classNames(), model.source(), o.input, seconds);
             System.out.print(report.table());
@@ -112,6 +92,35 @@ public final class Evaluate {
             }
         } finally {
             CliSpark.stop(spark);
+        }
+    }
+
+    /**
+     * The metrics of {@code model} on the labelled Parquet dataset {@code input} (given as {@code flag}):
+     * its class names, when it has them, must be the model's; top-k with k at most the classes.
+     */
+    static ClassificationMetrics measure(SparkSession spark, TrainedModel model, String flag, String input,
+            org.sparkcnn.data.BadRecordPolicy policy, int batchSize, int threads, int top) throws IOException {
+        Path in = new Path(input);
+        FileSystem fs = in.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        if (fs.exists(in) && !Inputs.isParquet(fs, in)) {
+            throw new IllegalArgumentException(flag + " " + input + " is a folder of images, not a labelled Parquet"
+                    + " dataset: import it with jobs/import.sh folder first");
+        }
+        Dataset<Row> rows = Inputs.images(spark, input, model, false, policy);
+        ImageLayout.validate(rows.schema(), input);
+        List<String> classes = ImageLayout.classes(rows.schema());
+        if (classes != null && !classes.equals(model.classNames())) {
+            throw new IllegalArgumentException(flag + " " + input + " has the classes " + classes + " but the model "
+                    + model.source() + " was trained on " + model.classNames());
+        }
+        spark.sparkContext().setJobDescription("sparkcnn: evaluate " + input);
+        BatchScorer scorer = BatchScorer.create(JavaSparkContext.fromSparkContext(spark.sparkContext()), model,
+                rows.schema(), ImageLayout.IMAGE, ImageLayout.LABEL, batchSize, policy, threads);
+        try {
+            return BatchEvaluation.run(rows, ImageLayout.LABEL, scorer, Math.min(top, model.classes()));
+        } finally {
+            scorer.destroy();
         }
     }
 }

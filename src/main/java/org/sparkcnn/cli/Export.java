@@ -21,7 +21,8 @@ import org.sparkcnn.tensor.Shapes;
 public final class Export {
     static final String USAGE = String.join("\n",
             "usage: jobs/export.sh --model DIR --out FILE.onnx [--overwrite] [--mean M,… --std S,…] [--verbose]",
-            "  --model      a run folder (holding model/model.bin), a model folder (holding model.bin), or a model file",
+            "  --model      a run folder (holding model/model.bin), a model folder (holding model.bin), a model file,",
+            "               or registry:PATH[@N] (a model registry's champion or version N)",
             "  --out        the ONNX file to write (a local path); refused if it exists, unless --overwrite",
             "  --overwrite  replace an existing --out",
             "  --mean/--std the per-channel normalisation, only for a model file that records none",

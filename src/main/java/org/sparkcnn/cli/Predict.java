@@ -77,7 +77,7 @@ public final class Predict {
         Configuration hadoop = CliSpark.hadoopConf();
         Map<String, String> inputs = new LinkedHashMap<>();
         inputs.put("--input", o.input);
-        inputs.put("--model", o.model);
+        inputs.put("--model", TrainedModel.locate(o.model, hadoop)); // registry:PATH as the folder it names
         OutputGuard.check("--out", out, inputs, hadoop);
         DatasetWriter.checkOutput(hadoop, out, overwrite);
         TrainedModel model = TrainedModel.read(o.model, hadoop);

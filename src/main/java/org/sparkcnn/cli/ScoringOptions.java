@@ -6,7 +6,8 @@ import picocli.CommandLine.Option;
 /** Options of every job that scores images with a trained model (jobs/predict.sh, jobs/evaluate.sh). */
 final class ScoringOptions {
     @Option(names = "--model", required = true, paramLabel = "PATH",
-            description = "run folder of jobs/train.sh, its model/ folder, a saved Spark ML model or a model file")
+            description = "run folder of jobs/train.sh, its model/ folder, a saved Spark ML model, a model file, or"
+                    + " registry:PATH[@N] (a model registry's champion or version N)")
     String model;
 
     @Option(names = "--input", required = true, paramLabel = "PATH", description = "the images: see above")

@@ -85,6 +85,48 @@ public final class Folders {
         replace(fs, staged, target);
     }
 
+    /** Schemes whose rename copies object by object: renaming buys no atomicity, only time. */
+    private static final java.util.Set<String> COPYING_RENAME = java.util.Set.of("s3a", "s3", "gs", "abfs", "abfss", "wasb",
+            "wasbs", "oss");
+
+    /** Whether {@code fs} renames by copying (object stores), so that a rename is neither atomic nor cheap. */
+    public static boolean renameCopies(FileSystem fs) {
+        return COPYING_RENAME.contains(fs.getUri().getScheme());
+    }
+
+    /**
+     * As {@link #writeFile}, but a reader never finds {@code target} missing either: the hidden
+     * sibling replaces it in one rename that overwrites (POSIX rename locally, HDFS's
+     * rename-with-overwrite); on object stores, whose single PUT is atomic, the file is written in place.
+     * For pointers that readers must always find.
+     */
+    public static void writeFileAtomically(FileSystem fileSystem, Path target, byte[] bytes) throws IOException {
+        FileSystem fs = raw(fileSystem); // no .crc side files to keep in step
+        if (renameCopies(fs)) {
+            try (java.io.OutputStream out = fs.create(target, true)) {
+                out.write(bytes);
+            }
+            return;
+        }
+        Path staged = staging(fs, target, "write");
+        try {
+            try (java.io.OutputStream out = fs.create(staged, false)) {
+                out.write(bytes);
+            }
+            if (fs instanceof org.apache.hadoop.fs.RawLocalFileSystem local) {
+                java.nio.file.Files.move(local.pathToFile(staged).toPath(), local.pathToFile(target).toPath(),
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                org.apache.hadoop.fs.FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(staged, target,
+                        org.apache.hadoop.fs.Options.Rename.OVERWRITE);
+            }
+        } finally {
+            if (fs.exists(staged)) {
+                fs.delete(staged, false);
+            }
+        }
+    }
+
     public static String random() {
         return UUID.randomUUID().toString().substring(0, 8);
     }

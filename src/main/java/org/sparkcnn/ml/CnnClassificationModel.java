@@ -42,7 +42,8 @@ import org.sparkcnn.train.TrainConfig;
  * scored in batches inside each partition by one model copy per running task, kept by the
  * executor between tasks ({@link BatchScorer}). Saved as Spark ML metadata plus the model file
  * ({@code data/model.bin}, docs/model-files.md), which also makes it readable by
- * {@code jobs/predict.sh}; {@link #load} also opens a run folder or model folder of jobs/train.sh.
+ * {@code jobs/predict.sh}; {@link #load} also opens a run folder or model folder of jobs/train.sh, or a model
+ * registry's champion or version ({@code registry:PATH}, {@code registry:PATH@N}).
  */
 public final class CnnClassificationModel extends Model<CnnClassificationModel> implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
@@ -326,8 +327,11 @@ public final class CnnClassificationModel extends Model<CnnClassificationModel> 
         public CnnClassificationModel load(String path) {
             try {
                 org.apache.hadoop.conf.Configuration conf = sc().hadoopConfiguration();
-                Path metadata = new Path(path, "metadata");
                 TrainedModel t = TrainedModel.read(path, conf);
+                if (path.startsWith(org.sparkcnn.registry.ModelRegistry.PREFIX)) { // a registry holds model files only
+                    return new CnnClassificationModel(t);
+                }
+                Path metadata = new Path(path, "metadata");
                 if (!metadata.getFileSystem(conf).exists(metadata)) {
                     return new CnnClassificationModel(t);
                 }

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
 import org.apache.hadoop.conf.Configuration;
@@ -30,8 +29,6 @@ import org.sparkcnn.io.ModelFileException;
  */
 final class ManifestDir {
     static final String MANIFEST = "_MANIFEST.json";
-    /** Schemes whose rename copies object by object: renaming buys no atomicity, only time. */
-    private static final Set<String> COPYING_RENAME = Set.of("s3a", "s3", "gs", "abfs", "abfss", "wasb", "wasbs", "oss");
     private static final int MAX_MANIFEST = 1 << 20;
 
     private ManifestDir() {
@@ -47,7 +44,7 @@ final class ManifestDir {
     }
 
     static boolean renameIsAtomic(FileSystem fs) {
-        return !COPYING_RENAME.contains(fs.getUri().getScheme());
+        return !Folders.renameCopies(fs);
     }
 
     static void mkdirs(FileSystem fs, Path dir) throws IOException {

@@ -18,6 +18,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.sparkcnn.io.ModelFile;
 import org.sparkcnn.model.Network;
+import org.sparkcnn.registry.ModelRegistry;
 
 /**
  * A trained classifier on the driver, as the bytes of its model file (what travels to executors,
@@ -38,8 +39,8 @@ public final class TrainedModel {
 
     /**
      * The model at {@code path}: a run folder (PATH/model/model.bin), a model folder
-     * (PATH/model.bin, checked against its manifest), a saved Spark ML model (PATH/data), or a
-     * model file. Every check of {@link ModelFile#read} applies; errors name the path.
+     * (PATH/model.bin, checked against its manifest), a saved Spark ML model (PATH/data), a
+     * model file, or a registry's version ({@code registry:PATH[@N]}). Every check of {@link ModelFile#read} applies; errors name the path.
      */
     public static TrainedModel read(String path, Configuration conf) throws IOException {
         ModelFile f = readFile(path, conf);
@@ -62,9 +63,13 @@ public final class TrainedModel {
 
     /**
      * Where the model behind {@code path} lies: the path itself when it is a file, else the first
-     * of PATH, PATH/model and PATH/data that holds a model.bin (a model folder).
+     * of PATH, PATH/model and PATH/data that holds a model.bin (a model folder). {@code registry:PATH}
+     * is the champion of the model registry PATH, {@code registry:PATH@N} its version N (docs/retraining.md).
      */
     public static String locate(String path, Configuration conf) throws IOException {
+        if (path.startsWith(ModelRegistry.PREFIX)) {
+            return ModelRegistry.resolve(path, conf);
+        }
         Path p = new Path(path);
         FileSystem fs = p.getFileSystem(conf);
         if (!fs.exists(p)) {

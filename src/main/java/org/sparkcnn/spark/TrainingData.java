@@ -243,6 +243,11 @@ public final class TrainingData {
         return info.std == null ? null : info.std.clone();
     }
 
+    /** Rows of the training set (bad ones included). */
+    public long rows() {
+        return info.rows;
+    }
+
     /** The training set's shape and statistics, for the run. */
     DatasetInfo info() {
         return info;

@@ -120,12 +120,17 @@ public final class TrainingRun implements AutoCloseable {
      * first round. {@code cfg} must be valid ({@link TrainConfig#validateWithoutPaths}).
      */
     public static TrainingRun start(SparkSession spark, TrainConfig cfg, TrainingData data, PrintStream log) {
+        WarmStart warm = WarmStart.of(cfg, spark.sparkContext().hadoopConfiguration());
+        cfg = warm == null ? cfg : warm.normalisation(cfg);
         long seed = cfg.getLong("seed");
         int p = cfg.getInt("partitions", 0);
         int partitions = p > 0 ? p : JavaSparkContext.fromSparkContext(spark.sparkContext()).defaultParallelism();
         List<String> classNames = data.classNames();
         ModelSpec spec = ModelSpec.of(cfg.get("model"), data.inputShape(), classNames.size());
         Network net = spec.build(seed);
+        if (warm != null) {
+            warm.applyTo(net, classNames, log);
+        }
         int[] in = net.inputShape();
         ReaderSettings.announce(cfg, data.info(), in[0], data.source() != null, log);
         ReaderConfig trainReading = ReaderSettings.of(cfg, data.info(), in, net.classes(), cfg.getInt("batchSize", 1), true);

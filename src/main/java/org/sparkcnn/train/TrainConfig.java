@@ -95,6 +95,10 @@ public final class TrainConfig {
         key(SPARK_ONLY, "validation", Type.STRING, "", "validation dataset evaluated after every epoch (empty = none)", c -> { });
         key(SPARK_ONLY, "output", Type.STRING, "", "run folder (any Hadoop path): model/, checkpoints/, metrics.jsonl; required",
                 c -> c.required("output"));
+        key(SPARK_ONLY, "initModel", Type.STRING, "", "warm start: a trained model (run folder, model folder, model file,"
+                + " registry:PATH[@N]) whose parameters and buffers training starts from; its network and classes must be"
+                + " this run's, and mean/std left to 'dataset' take the model's; empty = a fresh initialisation",
+                c -> { });
         key(SPARK_ONLY, "master", Type.STRING, "", "Spark master; empty = spark-submit's, else local[*]", c -> { });
         key(SPARK_ONLY, "partitions", Type.INT, "0", "training partitions = parallel model copies (0 = Spark's default parallelism)",
                 c -> c.getInt("partitions", 0));
