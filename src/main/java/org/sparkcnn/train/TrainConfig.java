@@ -347,8 +347,10 @@ public final class TrainConfig {
     /** A val_* monitor that something watches needs the validation key set. */
     private void validationForMonitor() {
         if (get("validation").isEmpty() && get("monitor").startsWith("val_") && TrainingControl.used(this)) {
-            throw new IllegalArgumentException(origin.get("monitor") + ": monitor=" + get("monitor")
-                    + " needs validation data, and validation is not set: set validation=... or monitor=train_loss");
+            boolean byDefault = origin.get("monitor").equals("default");
+            throw new IllegalArgumentException((byDefault ? "" : origin.get("monitor") + ": ") + "monitor=" + get("monitor")
+                    + (byDefault ? " (the default)" : "") + " needs validation data, and validation is not set: set"
+                    + " validation=... or monitor=train_loss");
         }
     }
 

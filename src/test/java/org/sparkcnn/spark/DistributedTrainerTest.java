@@ -442,7 +442,12 @@ class DistributedTrainerTest {
     void aValidationMonitorWithoutValidationDataFailsBeforeTraining() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> fit(config("validation=", "earlyStopping=true", "output=" + out.resolve("noval")), false, -1, null));
-        assertTrue(e.getMessage().startsWith("default: monitor=val_loss needs validation data"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("monitor=val_loss (the default) needs validation data"), e.getMessage());
         assertFalse(Files.exists(out.resolve("noval")));
+        // the trainer itself checks the data it is given (the ML stage validates no paths)
+        TrainConfig c = config("validation=", "restoreBest=true", "monitor=val_accuracy", "output=" + out.resolve("noval"));
+        e = assertThrows(IllegalArgumentException.class, () -> new DistributedTrainer(c, null).fit(spark,
+                TrainingData.fromPaths(spark, c), null));
+        assertTrue(e.getMessage().startsWith("monitor=val_accuracy needs validation data, and there is none"), e.getMessage());
     }
 }

@@ -162,7 +162,7 @@ class TrainingControlTest {
         TrainConfig c = TrainConfig.distributed().set("train=t", "test").set("output=o", "test")
                 .set("earlyStopping=true", "run.properties");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::validate);
-        assertTrue(e.getMessage().startsWith("default: monitor=val_loss needs validation data"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("monitor=val_loss (the default) needs validation data"), e.getMessage());
         c.set("monitor=train_loss", "--set").validate();
         c.set("monitor=val_accuracy", "--set").set("earlyStopping=false", "--set").validate(); // nothing watches it
         e = assertThrows(IllegalArgumentException.class, () -> c.set("keepBest=1", "--set").validate());
