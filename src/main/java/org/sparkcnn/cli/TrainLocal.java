@@ -9,6 +9,7 @@ import org.sparkcnn.model.ModelZoo;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.train.LocalTrainer;
 import org.sparkcnn.train.TrainConfig;
+import org.sparkcnn.train.TrainingControl;
 
 /** jobs/train-local.sh: trains a zoo model on Fashion-MNIST in this JVM (no Spark). */
 public final class TrainLocal {
@@ -48,7 +49,7 @@ public final class TrainLocal {
         long stepsPerEpoch = (train.size() + batch - 1) / batch;
         LocalTrainer trainer = new LocalTrainer(net, cfg.optimizer(), cfg.schedule(stepsPerEpoch), batch,
                 cfg.getLong("seed"));
-        trainer.fit(train, test, cfg.getInt("epochs", 1), System.out);
+        trainer.fit(train, test, cfg.getInt("epochs", 1), TrainingControl.of(cfg, cfg.getDouble("learningRate", 0)), System.out);
         pool.close();
     }
 }

@@ -210,6 +210,29 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel> imple
     public double getMaxBadFraction() { return (Double) value("maxBadFraction"); }
     public CnnClassifier setEvalBatchSize(int v) { return put("evalBatchSize", v); }
     public int getEvalBatchSize() { return (Integer) value("evalBatchSize"); }
+    // knowing when to stop (docs/training.md)
+    public CnnClassifier setMonitor(String v) { return put("monitor", v); }
+    public String getMonitor() { return (String) value("monitor"); }
+    public CnnClassifier setMonitorMode(String v) { return put("monitorMode", v); }
+    public String getMonitorMode() { return (String) value("monitorMode"); }
+    public CnnClassifier setMinDelta(double v) { return put("minDelta", v); }
+    public double getMinDelta() { return (Double) value("minDelta"); }
+    public CnnClassifier setEarlyStopping(boolean v) { return put("earlyStopping", v); }
+    public boolean getEarlyStopping() { return (Boolean) value("earlyStopping"); }
+    public CnnClassifier setPatience(int v) { return put("patience", v); }
+    public int getPatience() { return (Integer) value("patience"); }
+    public CnnClassifier setRestoreBest(boolean v) { return put("restoreBest", v); }
+    public boolean getRestoreBest() { return (Boolean) value("restoreBest"); }
+    public CnnClassifier setPlateauFactor(double v) { return put("plateauFactor", v); }
+    public double getPlateauFactor() { return (Double) value("plateauFactor"); }
+    public CnnClassifier setPlateauPatience(int v) { return put("plateauPatience", v); }
+    public int getPlateauPatience() { return (Integer) value("plateauPatience"); }
+    public CnnClassifier setPlateauCooldown(int v) { return put("plateauCooldown", v); }
+    public int getPlateauCooldown() { return (Integer) value("plateauCooldown"); }
+    public CnnClassifier setMinLearningRate(double v) { return put("minLearningRate", v); }
+    public double getMinLearningRate() { return (Double) value("minLearningRate"); }
+    public CnnClassifier setKeepBest(int v) { return put("keepBest", v); }
+    public int getKeepBest() { return (Integer) value("keepBest"); }
 
     /** Rows to validate on after every epoch (same columns as the training frame); not saved with the stage. */
     public CnnClassifier setValidationData(Dataset<Row> rows) {

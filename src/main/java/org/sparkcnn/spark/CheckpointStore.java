@@ -87,6 +87,14 @@ public final class CheckpointStore {
      * The newest valid one is kept even when newer ones are corrupt. Incomplete ones are left alone.
      */
     public void keepNewest(int n) throws IOException {
+        keep(n, java.util.Set.of());
+    }
+
+    /**
+     * {@link #keepNewest} that also keeps the checkpoints of the epochs in {@code also} (keepBest:
+     * the best by the monitored metric). With {@code n} = 0 all are kept.
+     */
+    public void keep(int n, java.util.Set<Integer> also) throws IOException {
         if (n < 0) {
             throw new IllegalArgumentException("checkpoints to keep must be >= 0, got " + n);
         }
@@ -96,13 +104,20 @@ public final class CheckpointStore {
         int newestValid = newest(line -> { }).map(Checkpoint::epoch).orElse(-1);
         int rank = 0;
         for (var e : epochs().entrySet()) {
-            if (!fs.exists(new Path(e.getValue(), ManifestDir.MANIFEST)) || rank++ < n || e.getKey() == newestValid) {
+            if (!fs.exists(new Path(e.getValue(), ManifestDir.MANIFEST)) || rank++ < n || e.getKey() == newestValid
+                    || also.contains(e.getKey())) {
                 continue;
             }
             if (!fs.delete(e.getValue(), true)) {
                 throw new IOException("cannot delete old checkpoint " + e.getValue());
             }
         }
+    }
+
+    /** The checkpoint after {@code epoch} epochs, checked against its manifest; empty when there is none. */
+    public Optional<Checkpoint> read(int epoch) throws IOException {
+        Path p = epochs().get(epoch);
+        return p == null ? Optional.empty() : Optional.of(new Checkpoint(epoch, p.toString(), ManifestDir.read(fs, p, STATE)));
     }
 
     /** Checkpoint directories by epoch, newest first; temporaries and other files are not among them. */

@@ -59,6 +59,23 @@ final class EpochReport {
         return sb.append('}').toString();
     }
 
+    /** {@code line} (a JSON object) with {@code fields} added at its end: numbers, or strings. */
+    static String withFields(String line, java.util.Map<String, Object> fields) {
+        if (fields.isEmpty()) {
+            return line;
+        }
+        StringBuilder sb = new StringBuilder(line.substring(0, line.length() - 1)).append(',');
+        fields.forEach((k, v) -> {
+            if (v instanceof Number n) {
+                field(sb, k, n.doubleValue());
+            } else {
+                sb.append(Json.quote(k)).append(':').append(Json.quote(String.valueOf(v))).append(',');
+            }
+        });
+        sb.setLength(sb.length() - 1);
+        return sb.append('}').toString();
+    }
+
     /** NaN (no validation set) is written as null: JSON has no NaN. */
     private static void field(StringBuilder sb, String name, double v) {
         sb.append(Json.quote(name)).append(':');

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.sparkcnn.io.ModelFile;
 import org.sparkcnn.train.TrainConfig;
+import org.sparkcnn.train.TrainingControl;
 
 /**
  * What a run writes into its run folder ({@link RunFolder.Start#dir()}): a checkpoint and
@@ -17,7 +18,7 @@ import org.sparkcnn.train.TrainConfig;
 final class RunFolderWriter {
     /** Keys that must match the checkpoint for a resumed run to continue the same computation. */
     private static final List<String> SAME_ON_RESUME = List.of("model", "optimizer", "optimizerState", "seed",
-            "batchSize", "syncEvery", "train", "momentum", "nesterov", "weightDecay", "lrScaling");
+            "batchSize", "syncEvery", "train", "momentum", "nesterov", "weightDecay", "lrScaling", "monitor", "monitorMode");
 
     private final RunFolder.Start start;
     private final Configuration hadoop;
@@ -61,11 +62,17 @@ final class RunFolderWriter {
             System.err.println("warning: " + metrics.path() + " differed from the history in the checkpoint: rewritten from"
                     + " it, the old one kept as " + kept);
         }
-        return new Resumed(first, metrics.history().lines().filter(l -> !l.isBlank()).toList());
+        return new Resumed(first, metrics.history().lines().filter(l -> !l.isBlank()).toList(),
+                start.checkpoint().orElse(null));
     }
 
-    /** The epochs done and the metrics lines of a resumed run (0 and none for a fresh one). */
-    record Resumed(int epochs, List<String> metricsLines) {
+    /** The epochs done, the metrics lines and the checkpoint of a resumed run (0, none and null for a fresh one). */
+    record Resumed(int epochs, List<String> metricsLines, CheckpointStore.Checkpoint from) {
+    }
+
+    /** The checkpoint after {@code epoch} epochs, if it is there and valid (restoreBest on resume). */
+    java.util.Optional<CheckpointStore.Checkpoint> checkpoint(int epoch) throws IOException {
+        return checkpoints.read(epoch);
     }
 
     /** Whether the checkpoint resumed from is already the last epoch and the folder's model was saved after it. */
@@ -115,14 +122,25 @@ final class RunFolderWriter {
         return c.epoch();
     }
 
-    /** After epoch {@code epoch} (1-based): its metrics line, a checkpoint carrying the lines so far, metrics.jsonl. */
-    void epochDone(TrainingRun run, int epoch, String metricsLine) throws IOException {
+    /**
+     * After epoch {@code epoch} (1-based): its metrics line, a checkpoint carrying the lines so far
+     * and the control's state, metrics.jsonl. Kept: the newest keepCheckpoints, the keepBest best
+     * by the monitor, and with restoreBest the best epoch's (which the final model gets).
+     */
+    void epochDone(TrainingRun run, int epoch, String metricsLine, TrainingControl control) throws IOException {
         metrics.add(metricsLine);
         Map<String, String> meta = run.meta(epoch);
         meta.put(MetricsLog.META_KEY, metrics.history());
+        if (control.used()) {
+            meta.putAll(control.toMeta());
+        }
         checkpoints.save(epoch, out -> ModelFile.write(out, run.network(), run.optimizer(), meta, run.classNames(),
                 run.mean(), run.std()));
-        checkpoints.keepNewest(cfg.getInt("keepCheckpoints", 0));
+        java.util.Set<Integer> best = new java.util.HashSet<>(control.bestEpochs(cfg.getInt("keepBest", 0)));
+        if (control.restoreBest()) {
+            best.add(control.bestEpoch());
+        }
+        checkpoints.keep(cfg.getInt("keepCheckpoints", 0), best);
         metrics.write();
     }
 

@@ -63,6 +63,8 @@ public final class TrainingRun implements AutoCloseable {
     private final int partitions, syncEvery, epochs;
     private final long seed;
     private final double lrFactor;
+    /** The plateau schedule's scale on the rate (TrainingControl; 1 otherwise). */
+    private double rateScale = 1;
     private final ParquetImageReader reader;
     private final Dataset<Row> train;
     private final Dataset<Row> validation;
@@ -240,6 +242,29 @@ public final class TrainingRun implements AutoCloseable {
         stateChanged();
     }
 
+    /** The rate the schedule starts from: learningRate, times the partitions with lrScaling=linear. */
+    double baseRate() {
+        return cfg.getDouble("learningRate", 0) * lrFactor;
+    }
+
+    /** Multiplies the schedule's rate from the next round on (the plateau schedule). */
+    void rateScale(double scale) {
+        this.rateScale = scale;
+    }
+
+    /** The server's state and step counters, to come back to ({@link #restore(Snapshot)}): restoreBest. */
+    record Snapshot(float[] state, long optimizerSteps, long globalStep) {
+    }
+
+    Snapshot snapshot() {
+        return new Snapshot(server.state().clone(), server.optimizerSteps(), server.globalStep());
+    }
+
+    void restore(Snapshot s) {
+        server = new ParameterServer(s.state(), s.optimizerSteps(), s.globalStep());
+        stateChanged();
+    }
+
     /** What a checkpoint or model file records of the run after {@code epochsDone} epochs. */
     Map<String, String> meta(int epochsDone) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -299,7 +324,7 @@ public final class TrainingRun implements AutoCloseable {
         }
         org.apache.spark.util.LongAccumulator images = every > 0 && log != null ? imagesTrained : null;
         PartitionTasks.TrainPartition task = new PartitionTasks.TrainPartition(in, reader, trainReading, values, spec,
-                partitions, epoch, round, syncEvery, stepsPerEpoch, lrFactor, failPartition, images);
+                partitions, epoch, round, syncEvery, stepsPerEpoch, lrFactor * rateScale, failPartition, images);
         JavaRDD<OrderedSum<TrainSum>> results = frame.javaRDD().mapPartitionsWithIndex(task, true);
         OrderedSum<TrainSum> sum;
         try (RoundProgress progress = images == null ? null : RoundProgress.start(spark.sparkContext(), images,
@@ -368,7 +393,7 @@ public final class TrainingRun implements AutoCloseable {
             stats.bad.check(policy, "training set, epoch " + (epoch + 1));
         }
         stats.seconds = (System.nanoTime() - t0) / 1e9;
-        stats.learningRate = cfg.schedule(stepsPerEpoch, lrFactor).rate(Math.max(0, server.globalStep() - 1));
+        stats.learningRate = cfg.schedule(stepsPerEpoch, lrFactor * rateScale).rate(Math.max(0, server.globalStep() - 1));
         return stats;
     }
 

@@ -45,6 +45,8 @@ public final class LocalTrainer {
     private final long seed;
     private final TrainingStep trainingStep;
     private long step;
+    /** The plateau schedule's scale on the rate ({@link TrainingControl}; 1 otherwise). */
+    private double rateScale = 1;
     private Tensor batch;
     private int[] batchLabels = new int[0];
 
@@ -120,7 +122,7 @@ public final class LocalTrainer {
         for (int from = 0; from < d.size(); from += batchSize) {
             int count = Math.min(batchSize, d.size() - from);
             Tensor x = fill(d, order, from, count);
-            trainingStep.run(x, batchLabels, schedule.rate(step), where, step);
+            trainingStep.run(x, batchLabels, schedule.rate(step) * rateScale, where, step);
             step++;
         }
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -154,6 +156,20 @@ public final class LocalTrainer {
 
     /** Trains for {@code epochs}, printing one progress line per epoch; evaluates on {@code test} when given. */
     public List<Stats> fit(Dataset train, Dataset test, int epochs, PrintStream log) {
+        return fit(train, test, epochs, null, log);
+    }
+
+    /**
+     * {@link #fit(Dataset, Dataset, int, PrintStream)} watched by {@code control} (null: none): the
+     * test set's figures are its val_loss and val_accuracy. It may stop early, lower the rate (the
+     * plateau schedule) and, with restoreBest, leave the network with the best epoch's weights.
+     */
+    public List<Stats> fit(Dataset train, Dataset test, int epochs, TrainingControl control, PrintStream log) {
+        if (control != null && control.used() && control.monitor().needsValidation() && test == null) {
+            throw new IllegalArgumentException("monitor=" + control.monitor().metric() + " needs a test set to evaluate");
+        }
+        StateVector weights = new StateVector(net, null);
+        float[] best = null;
         List<Stats> out = new ArrayList<>();
         long start = System.nanoTime();
         for (int e = 0; e < epochs; e++) {
@@ -162,16 +178,45 @@ public final class LocalTrainer {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
                     "epoch %d/%d  loss %.4f  accuracy %.4f  images/s %.1f", e + 1, epochs, s.loss, s.accuracy,
                     s.imagesPerSecond()));
+            Stats t = null;
             if (test != null) {
-                Stats t = evaluate(test, 256);
+                t = evaluate(test, 256);
                 line.append(String.format(Locale.ROOT, "  test_loss %.4f  test_accuracy %.4f", t.loss, t.accuracy));
             }
             line.append(String.format(Locale.ROOT, "  elapsed %.1fs", (System.nanoTime() - start) / 1e9));
-            if (log != null) {
-                log.println(line);
-                log.flush();
+            print(log, line.toString());
+            if (control == null) {
+                continue;
+            }
+            TrainingControl.Decision d = control.epochEnd(e + 1, control.pick(s.loss, s.accuracy,
+                    t == null ? Double.NaN : t.loss, t == null ? Double.NaN : t.accuracy));
+            if (d.improved() && control.restoreBest()) {
+                best = new float[weights.length()];
+                weights.gather(best);
+            }
+            rateScale = control.rateScale();
+            if (d.rateReduced()) {
+                print(log, control.reducedLine(e + 1));
+            }
+            if (d.stop()) {
+                print(log, control.stopLine(epochs));
+                break;
+            }
+        }
+        if (best != null) {
+            weights.scatter(best, 0);
+            if (control.stoppedEpoch() == 0) {
+                print(log, String.format(Locale.ROOT, "restoring the weights of epoch %d (best %s %.6g)", control.bestEpoch(),
+                        control.monitor().metric(), control.best()));
             }
         }
         return out;
+    }
+
+    private static void print(PrintStream log, String line) {
+        if (log != null) {
+            log.println(line);
+            log.flush();
+        }
     }
 }

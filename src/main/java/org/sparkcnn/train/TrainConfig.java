@@ -78,12 +78,34 @@ public final class TrainConfig {
         key(COMMON, "momentum", Type.DOUBLE, "0.9", "SGD momentum (0 for plain SGD)", c -> c.getDouble("momentum", 0));
         key(COMMON, "nesterov", Type.BOOLEAN, "false", "SGD with Nesterov momentum", c -> c.getBoolean("nesterov"));
         key(COMMON, "weightDecay", Type.DOUBLE, "0", "L2 weight decay (decoupled for adamw)", c -> c.getDouble("weightDecay", 0));
-        choice(COMMON, "schedule", List.of("constant", "step", "cosine"), "constant",
-                "learning-rate schedule: constant, step or cosine", c -> c.schedule(1));
+        choice(COMMON, "schedule", List.of("constant", "step", "cosine", "plateau"), "constant",
+                "learning-rate schedule: constant, step, cosine, or plateau (constant, lowered when monitor stalls)",
+                c -> c.schedule(1));
         key(COMMON, "stepEvery", Type.INT, "1", "step schedule: epochs between decays", c -> c.getInt("stepEvery", 1));
         key(COMMON, "stepGamma", Type.DOUBLE, "0.1", "step schedule: factor per decay", c -> c.getDouble("stepGamma", Double.MIN_VALUE));
         key(COMMON, "warmupSteps", Type.INT, "0", "linear warm-up over this many optimiser steps", c -> c.getInt("warmupSteps", 0));
         key(COMMON, "seed", Type.LONG, "42", "seed for initialisation, shuffling, augmentation and dropout", c -> c.getLong("seed"));
+        // knowing when to stop (docs/training.md): Keras' EarlyStopping, PyTorch's ReduceLROnPlateau
+        choice(COMMON, "monitor", Monitor.METRICS, "val_loss", "metric watched by earlyStopping, restoreBest, keepBest and"
+                + " schedule=plateau (val_*: needs validation data)", null);
+        choice(COMMON, "monitorMode", List.of("auto", "min", "max"), "auto",
+                "whether the monitor should fall (min) or rise (max); auto: max for accuracies, min for losses", null);
+        key(COMMON, "minDelta", Type.DOUBLE, "0", "smallest change of the monitor that counts as an improvement",
+                c -> c.getDouble("minDelta", 0));
+        key(COMMON, "earlyStopping", Type.BOOLEAN, "false", "stop once the monitor has not improved for patience epochs",
+                c -> c.getBoolean("earlyStopping"));
+        key(COMMON, "patience", Type.INT, "0", "early stopping: epochs without improvement before stopping (0: the first)",
+                c -> c.getInt("patience", 0));
+        key(COMMON, "restoreBest", Type.BOOLEAN, "false", "the final model gets the weights of the monitor's best epoch",
+                c -> c.getBoolean("restoreBest"));
+        key(COMMON, "plateauFactor", Type.DOUBLE, "0.1", "plateau schedule: factor the rate is multiplied by, in (0, 1)",
+                c -> c.openFraction("plateauFactor"));
+        key(COMMON, "plateauPatience", Type.INT, "10", "plateau schedule: epochs without improvement tolerated; the rate"
+                + " falls after one more", c -> c.getInt("plateauPatience", 0));
+        key(COMMON, "plateauCooldown", Type.INT, "0", "plateau schedule: epochs after a reduction before counting again",
+                c -> c.getInt("plateauCooldown", 0));
+        key(COMMON, "minLearningRate", Type.DOUBLE, "0", "plateau schedule: the rate never falls below this",
+                c -> c.getDouble("minLearningRate", 0));
 
         key(LOCAL_ONLY, "threads", Type.INT, "0", "intra-op threads (0 = available processors)", c -> c.getInt("threads", 0));
         key(LOCAL_ONLY, "data", Type.STRING, "/usr/share/datasets/fashion-mnist", "folder with the Fashion-MNIST IDX files", c -> { });
@@ -92,7 +114,8 @@ public final class TrainConfig {
 
         key(SPARK_ONLY, "train", Type.STRING, "", "training dataset: Parquet path in the ImageLayout (docs/data.md); required",
                 c -> c.required("train"));
-        key(SPARK_ONLY, "validation", Type.STRING, "", "validation dataset evaluated after every epoch (empty = none)", c -> { });
+        key(SPARK_ONLY, "validation", Type.STRING, "", "validation dataset evaluated after every epoch (empty = none)",
+                c -> c.validationForMonitor());
         key(SPARK_ONLY, "output", Type.STRING, "", "run folder (any Hadoop path): model/, checkpoints/, metrics.jsonl; required",
                 c -> c.required("output"));
         key(SPARK_ONLY, "initModel", Type.STRING, "", "warm start: a trained model (run folder, model folder, model file,"
@@ -113,6 +136,8 @@ public final class TrainConfig {
                 c -> c.getInt("treeDepth", 1));
         key(SPARK_ONLY, "keepCheckpoints", Type.INT, "3", "checkpoints kept in output/checkpoints (0 = all)",
                 c -> c.getInt("keepCheckpoints", 0));
+        key(SPARK_ONLY, "keepBest", Type.INT, "0", "also keep the checkpoints of the N best epochs by the monitor",
+                c -> c.getInt("keepBest", 0));
         key(SPARK_ONLY, "mean", Type.STRING, "dataset", "per-channel mean subtracted after scaling pixels to [0, 1]: dataset (the"
                 + " training set's, stored by the import; empty = the same), one value, or one per channel",
                 c -> c.normalisation("mean"));
@@ -316,6 +341,23 @@ public final class TrainConfig {
         }
     }
 
+    private void openFraction(String key) {
+        double v = getDouble(key, 0);
+        if (!(v > 0 && v < 1)) {
+            throw bad(key, "a number in (0, 1)");
+        }
+    }
+
+    /** A val_* monitor that something watches needs the validation key set. */
+    private void validationForMonitor() {
+        if (get("validation").isEmpty() && get("monitor").startsWith("val_") && TrainingControl.used(this)) {
+            boolean byDefault = origin.get("monitor").equals("default");
+            throw new IllegalArgumentException((byDefault ? "" : origin.get("monitor") + ": ") + "monitor=" + get("monitor")
+                    + (byDefault ? " (the default)" : "") + " needs validation data, and validation is not set: set"
+                    + " validation=... or monitor=train_loss");
+        }
+    }
+
     private void fraction(String key) {
         double v = getDouble(key, 0);
         if (v > 1) {
@@ -391,7 +433,9 @@ public final class TrainConfig {
             case "step": base = LearningRateSchedule.step(lr, stepsPerEpoch * getInt("stepEvery", 1),
                     getDouble("stepGamma", Double.MIN_VALUE)); break;
             case "cosine": base = LearningRateSchedule.cosine(lr, 0, total); break;
-            default: throw bad("schedule", "constant, step or cosine");
+            // the trainers multiply the rate by the plateau's scale (TrainingControl)
+            case "plateau": base = LearningRateSchedule.constant(lr); break;
+            default: throw bad("schedule", "constant, step, cosine or plateau");
         }
         int warm = getInt("warmupSteps", 0);
         return warm > 0 ? LearningRateSchedule.warmup(base, warm) : base;

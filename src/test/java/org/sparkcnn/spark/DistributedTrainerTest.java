@@ -323,4 +323,131 @@ class DistributedTrainerTest {
         assertEquals(s.accuracy, ((Number) last.get("val_accuracy")).doubleValue(), 1e-12);
         assertEquals(s.loss, ((Number) last.get("val_loss")).doubleValue(), 1e-5);
     }
+
+    private static List<Map<?, ?>> metricsOf(Path run) throws IOException {
+        List<Map<?, ?>> out = new ArrayList<>();
+        for (String l : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            out.add((Map<?, ?>) Json.parse(l));
+        }
+        return out;
+    }
+
+    private static int intOf(Map<?, ?> m, String k) {
+        return ((Number) m.get(k)).intValue();
+    }
+
+    /**
+     * minDelta 10 on val_loss: only epoch 1 improves (on +∞), so patience 1 stops after epoch 2 of 4;
+     * restoreBest gives the model epoch 1's weights, which its kept checkpoint also holds.
+     */
+    @Test
+    void earlyStoppingStopsAtTheRightEpochAndRestoresTheBestWeights() throws IOException {
+        Path run = out.resolve("early");
+        StringBuilder log = new StringBuilder();
+        float[] state = fit(config("epochs=4", "earlyStopping=true", "patience=1", "minDelta=10", "restoreBest=true",
+                "keepCheckpoints=1", "output=" + run), false, -1, log);
+        List<Map<?, ?>> m = metricsOf(run);
+        assertEquals(2, m.size());
+        assertEquals("early", m.get(1).get("stopped"));
+        assertEquals(1, intOf(m.get(1), "restored_epoch"));
+        assertEquals(1, intOf(m.get(0), "best_epoch"));
+        assertTrue(log.toString().contains("stopping early after epoch 2/4: val_loss has not improved for 1 epoch (patience 1);"
+                + " best "), log.toString());
+        assertEquals(1, log.toString().lines().filter(l -> l.startsWith("stopping early")).count());
+        // kept: the last (2) and, for restoreBest, the best (1)
+        assertTrue(Files.isDirectory(run.resolve("checkpoints/epoch-0001")) && Files.isDirectory(run.resolve(
+                "checkpoints/epoch-0002")));
+        var conf = spark.sparkContext().hadoopConfiguration();
+        org.sparkcnn.io.ModelFile model = CheckpointStore.readModel(run + "/model", conf);
+        assertEquals("1", model.meta().get("restoredEpoch"));
+        assertEquals("early", model.meta().get("stopped"));
+        CheckpointStore store = new CheckpointStore(run + "/checkpoints", conf);
+        float[] best = store.read(1).orElseThrow().file().network().parameterVector();
+        assertArrayEquals(best, model.network().parameterVector());
+        assertArrayEquals(best, java.util.Arrays.copyOf(state, best.length));
+        assertFalse(java.util.Arrays.equals(best, store.read(2).orElseThrow().file().network().parameterVector()));
+
+        // a run that stopped early is finished: resuming trains nothing and keeps the model
+        StringBuilder again = new StringBuilder();
+        float[] resumed = fit(config("epochs=4", "earlyStopping=true", "patience=1", "minDelta=10", "restoreBest=true",
+                "keepCheckpoints=1", "output=" + run), true, -1, again);
+        assertTrue(again.toString().contains("nothing to train: the checkpoint is after epoch 2 of 4, where the run stopped"
+                + " early"), again.toString());
+        assertArrayEquals(state, resumed);
+    }
+
+    /** keepCheckpoints=1, keepBest=2: on disk stay the two best epochs by train_loss and the last. */
+    @Test
+    void keepBestKeepsTheBestCheckpointsByTheMonitorAndTheLast() throws IOException {
+        Path run = out.resolve("best");
+        fit(config("epochs=5", "validation=", "monitor=train_loss", "keepBest=2", "keepCheckpoints=1",
+                "learningRate=0.2", "momentum=0.9", "output=" + run), false, -1, null);
+        List<Map<?, ?>> m = metricsOf(run);
+        List<Integer> byLoss = new ArrayList<>(List.of(1, 2, 3, 4, 5));
+        byLoss.sort(java.util.Comparator.comparingDouble(e -> ((Number) m.get(e - 1).get("train_loss")).doubleValue()));
+        java.util.Set<String> want = new java.util.TreeSet<>();
+        for (int e : List.of(byLoss.get(0), byLoss.get(1), 5)) {
+            want.add(CheckpointStore.name(e));
+        }
+        java.util.Set<String> got = new java.util.TreeSet<>();
+        try (var dirs = Files.list(run.resolve("checkpoints"))) {
+            dirs.forEach(d -> got.add(d.getFileName().toString()));
+        }
+        assertEquals(want, got, "train_loss by epoch: " + m.stream().map(x -> x.get("train_loss")).toList());
+    }
+
+    /**
+     * The plateau schedule halves the rate every epoch that does not improve (minDelta 10: none
+     * after the first) and early stopping ends the run after epoch 4; interrupted after epoch 2
+     * (mid-patience, the rate already lowered) and resumed, the run ends bit for bit where the
+     * uninterrupted one does, with the same metrics.
+     */
+    @Test
+    void resumeMidPatienceEqualsTheUninterruptedRun() throws IOException {
+        String[] settings = {"earlyStopping=true", "patience=3", "minDelta=10", "schedule=plateau", "plateauPatience=0",
+                "plateauFactor=0.5", "monitor=train_loss", "validation=", "syncEvery=4", "optimizer=adam",
+                "learningRate=0.002"};
+        List<String> straightSettings = new ArrayList<>(List.of(settings));
+        straightSettings.addAll(List.of("epochs=6", "output=" + out.resolve("plateau-straight")));
+        StringBuilder log = new StringBuilder();
+        float[] straight = fit(config(straightSettings.toArray(new String[0])), false, -1, log);
+        List<Map<?, ?>> m = metricsOf(out.resolve("plateau-straight"));
+        assertEquals(4, m.size(), log.toString());
+        // a line's rate is that of its epoch: lowered after epoch 2, so from epoch 3 on
+        assertEquals(0.002, ((Number) m.get(1).get("learning_rate")).doubleValue(), 1e-12);
+        for (int e = 2; e < 4; e++) {
+            assertEquals(((Number) m.get(e - 1).get("learning_rate")).doubleValue() / 2,
+                    ((Number) m.get(e).get("learning_rate")).doubleValue(), 1e-12, "epoch " + (e + 1));
+        }
+        assertTrue(log.toString().contains("epoch 2: train_loss has not improved since epoch 1; learning rate reduced to 0.00100000"),
+                log.toString());
+
+        Path run = out.resolve("plateau-resumed");
+        List<String> part = new ArrayList<>(List.of(settings));
+        part.addAll(List.of("epochs=2", "output=" + run));
+        fit(config(part.toArray(new String[0])), false, -1, null);
+        part.set(part.size() - 2, "epochs=6");
+        float[] resumed = fit(config(part.toArray(new String[0])), true, -1, null);
+        assertArrayEquals(straight, resumed);
+        List<Map<?, ?>> r = metricsOf(run);
+        assertEquals(m.size(), r.size());
+        for (int e = 0; e < m.size(); e++) {
+            for (String k : List.of("train_loss", "learning_rate", "global_step", "best_epoch", "stopped")) {
+                assertEquals(m.get(e).get(k), r.get(e).get(k), k + " at epoch " + (e + 1));
+            }
+        }
+    }
+
+    @Test
+    void aValidationMonitorWithoutValidationDataFailsBeforeTraining() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> fit(config("validation=", "earlyStopping=true", "output=" + out.resolve("noval")), false, -1, null));
+        assertTrue(e.getMessage().startsWith("monitor=val_loss (the default) needs validation data"), e.getMessage());
+        assertFalse(Files.exists(out.resolve("noval")));
+        // the trainer itself checks the data it is given (the ML stage validates no paths)
+        TrainConfig c = config("validation=", "restoreBest=true", "monitor=val_accuracy", "output=" + out.resolve("noval"));
+        e = assertThrows(IllegalArgumentException.class, () -> new DistributedTrainer(c, null).fit(spark,
+                TrainingData.fromPaths(spark, c), null));
+        assertTrue(e.getMessage().startsWith("monitor=val_accuracy needs validation data, and there is none"), e.getMessage());
+    }
 }

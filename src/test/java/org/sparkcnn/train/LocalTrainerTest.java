@@ -103,4 +103,49 @@ class LocalTrainerTest {
         assertTrue(e.getMessage().contains("[1, 28, 28]") && e.getMessage().contains("[3, 28, 28]"), e.getMessage());
         assertArrayEquals(before, net.parameterVector());
     }
+
+    private static Dataset first(Dataset d, int n) {
+        return new Dataset(Arrays.copyOf(d.images, n * 784), Arrays.copyOf(d.labels, n), d.imageShape, 10);
+    }
+
+    private static TrainingControl control(String... settings) {
+        TrainConfig c = new TrainConfig().set("learningRate=0.05", "test");
+        for (String s : settings) {
+            c.set(s, "test");
+        }
+        return TrainingControl.of(c.validate(), 0.05);
+    }
+
+    /**
+     * The local trainer honours the control: minDelta 10 lets only epoch 1 improve, so patience 1
+     * stops after epoch 2 and restoreBest leaves epoch 1's weights; the plateau schedule halves the
+     * rate after epoch 2, exactly as a schedule that halves it from epoch 3 on.
+     */
+    @Test
+    void earlyStoppingRestoreBestAndThePlateauScheduleInOneJvm() {
+        Dataset small = first(train, 192), held = first(test, 100);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        Network net = ModelZoo.build("lenet5", 3);
+        LocalTrainer t = new LocalTrainer(net, new Sgd(0.9, 0), LearningRateSchedule.constant(0.05), 32, 3);
+        java.util.List<LocalTrainer.Stats> epochs = t.fit(small, held, 5, control("earlyStopping=true", "patience=1",
+                "minDelta=10", "restoreBest=true"), new java.io.PrintStream(bytes, true));
+        assertEquals(2, epochs.size());
+        assertTrue(bytes.toString().contains("stopping early after epoch 2/5: val_loss has not improved for 1 epoch"),
+                bytes.toString());
+        Network once = ModelZoo.build("lenet5", 3);
+        new LocalTrainer(once, new Sgd(0.9, 0), LearningRateSchedule.constant(0.05), 32, 3).trainEpoch(small, 0);
+        assertArrayEquals(once.parameterVector(), net.parameterVector());
+
+        Network plateau = ModelZoo.build("lenet5", 3);
+        new LocalTrainer(plateau, new Sgd(0.9, 0), LearningRateSchedule.constant(0.05), 32, 3).fit(small, null, 3,
+                control("schedule=plateau", "plateauPatience=0", "plateauFactor=0.5", "monitor=train_loss", "minDelta=10"),
+                null);
+        Network halved = ModelZoo.build("lenet5", 3);
+        LocalTrainer h = new LocalTrainer(halved, new Sgd(0.9, 0), step -> step < 2 * 6 ? 0.05 : 0.05 * 0.5, 32, 3);
+        for (int e = 0; e < 3; e++) {
+            h.trainEpoch(small, e);
+        }
+        assertArrayEquals(halved.parameterVector(), plateau.parameterVector());
+        assertThrows(IllegalArgumentException.class, () -> t.fit(small, null, 1, control("earlyStopping=true"), null));
+    }
 }
