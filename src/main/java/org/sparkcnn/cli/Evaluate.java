@@ -17,6 +17,7 @@ import org.sparkcnn.fs.Folders;
 import org.sparkcnn.fs.OutputGuard;
 import org.sparkcnn.spark.BatchEvaluation;
 import org.sparkcnn.spark.BatchScorer;
+import org.sparkcnn.spark.EvaluationReport;
 import org.sparkcnn.spark.TrainedModel;
 import org.sparkcnn.train.ClassificationMetrics;
 import picocli.CommandLine.Command;

@@ -14,11 +14,13 @@ import java.util.Map;
 /**
  * One NumPy {@code .npy} array (format versions 1.0, 2.0 and 3.0): little-endian float32
  * ({@code <f4}) or int64 ({@code <i8}), C order. Anything else is rejected with an error that
- * names the file, rather than guessed at.
+ * names the file, rather than guessed at. {@link #encode} writes float32 and uint8 ({@code |u1})
+ * arrays in format 1.0, as NumPy's {@code np.save} does (the run folder's exports for the notebooks).
  */
 public final class Npy {
     public static final String FLOAT32 = "<f4";
     public static final String INT64 = "<i8";
+    public static final String UINT8 = "|u1";
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
 
     public final String descr;
@@ -138,6 +140,46 @@ public final class Npy {
         long[] l = new long[(int) count];
         buf.asLongBuffer().get(l);
         return new Npy((String) descr, shape, null, l);
+    }
+
+    /** A .npy file (format 1.0, C order) of float32 {@code values} with {@code shape}. */
+    public static byte[] encode(int[] shape, float[] values) {
+        ByteBuffer data = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        data.asFloatBuffer().put(values);
+        return encode(FLOAT32, shape, data.array(), values.length);
+    }
+
+    /** A .npy file (format 1.0, C order) of uint8 {@code values} (each byte unsigned) with {@code shape}. */
+    public static byte[] encode(int[] shape, byte[] values) {
+        return encode(UINT8, shape, values, values.length);
+    }
+
+    private static byte[] encode(String descr, int[] shape, byte[] data, int count) {
+        long n = 1;
+        StringBuilder dims = new StringBuilder();
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            }
+            n *= d;
+            dims.append(d).append(", ");
+        }
+        if (n != count) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n + " values, got " + count);
+        }
+        // a 1-d tuple needs its trailing comma, the empty one none: NumPy's own spelling
+        String tuple = shape.length == 0 ? "()" : "(" + (shape.length == 1 ? dims.toString().strip()
+                : dims.substring(0, dims.length() - 2)) + ")";
+        StringBuilder h = new StringBuilder("{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + tuple + ", }");
+        // magic, version and length take 10 bytes; the header ends in '\n' at a multiple of 64
+        while ((10 + h.length() + 1) % 64 != 0) {
+            h.append(' ');
+        }
+        h.append('\n');
+        byte[] header = h.toString().getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer out = ByteBuffer.allocate(10 + header.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length).put(header).put(data);
+        return out.array();
     }
 
     /** The values as int, failing when one does not fit (labels are stored as int64). */

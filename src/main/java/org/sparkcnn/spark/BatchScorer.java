@@ -92,6 +92,11 @@ public final class BatchScorer implements Serializable {
         return reading.classes;
     }
 
+    /** The channels the model reads from each image. */
+    public int channels() {
+        return reading.channels;
+    }
+
     /** The outputs of one partition's rows, lazily, in input order. Executor side. */
     public <T> Iterator<T> score(int partition, Iterator<Row> rows, Emit<T> emit) {
         TaskContext task = TaskContext.get();

@@ -20,6 +20,11 @@ public final class KryoClasses implements KryoRegistrator {
         kryo.register(EvalSum.class);
         kryo.register(Evaluation.class);
         kryo.register(BadRecordCounts.class);
+        // the final evaluation's task results (BatchEvaluation): counts and a few misclassified images
+        kryo.register(BatchEvaluation.PartitionSum.class);
+        kryo.register(BatchEvaluation.Misclassified.class);
+        kryo.register(org.sparkcnn.train.ClassificationMetrics.class);
+        kryo.register(byte[].class);
         kryo.register(java.util.ArrayList.class);
         kryo.register(float[].class);
         kryo.register(long[].class);

@@ -26,10 +26,16 @@ final class ReaderSettings {
         r.cropPadding = training ? cfg.getInt("cropPadding", 0) : 0;
         r.flip = training && cfg.getBoolean("flip");
         r.seed = cfg.getLong("seed");
-        r.policy = new BadRecordPolicy();
-        r.policy.onBadRecord = BadRecordPolicy.OnBadRecord.parse(cfg.get("onBadRecord"), "onBadRecord");
-        r.policy.maxBadFraction = cfg.getDouble("maxBadFraction", 0);
+        r.policy = policy(cfg);
         return r.validate();
+    }
+
+    /** The onBadRecord and maxBadFraction keys. */
+    static BadRecordPolicy policy(TrainConfig cfg) {
+        BadRecordPolicy p = new BadRecordPolicy();
+        p.onBadRecord = BadRecordPolicy.OnBadRecord.parse(cfg.get("onBadRecord"), "onBadRecord");
+        p.maxBadFraction = cfg.getDouble("maxBadFraction", 0);
+        return p;
     }
 
     /**

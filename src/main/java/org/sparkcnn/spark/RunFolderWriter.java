@@ -144,11 +144,15 @@ final class RunFolderWriter {
         metrics.write();
     }
 
-    /** The final model, and the run in place of the one it replaces. */
+    /**
+     * The final model, what the run leaves for analysis ({@link FinalExports}: evaluated from the
+     * model file just written), and the run in place of the one it replaces.
+     */
     void finish(TrainingResult result) throws IOException {
         CheckpointStore.writeModel(start.dir() + "/model", hadoop, result::writeModel);
-        RunFolder.finish(start, hadoop);
         String output = start.replaces() != null ? start.replaces() : start.dir();
+        FinalExports.write(start.dir(), output, hadoop, cfg, data, log);
+        RunFolder.finish(start, hadoop);
         log("model written to " + output + "/model; metrics in " + output + "/" + MetricsLog.FILE);
     }
 

@@ -87,6 +87,25 @@ class NpyTest {
         assertEquals(0, z.size());
     }
 
+    /** What encode writes is byte for byte what NumPy's np.save writes, and reads back. */
+    @Test
+    void encodesFloat32AndUint8AsNumPyDoes() throws IOException {
+        assertArrayEquals(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", floats(1, 2, 3, 4, 5, -6.5f)),
+                Npy.encode(new int[] {2, 3}, new float[] {1, 2, 3, 4, 5, -6.5f}));
+        assertArrayEquals(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", floats(7)),
+                Npy.encode(new int[] {1}, new float[] {7}));
+        assertArrayEquals(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", floats(2.5f)),
+                Npy.encode(new int[0], new float[] {2.5f}));
+        byte[] pixels = {0, 127, (byte) 128, (byte) 255};
+        assertArrayEquals(npy(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2, 2, 1), }", pixels),
+                Npy.encode(new int[] {1, 2, 2, 1}, pixels));
+        Npy back = Npy.parse(Npy.encode(new int[] {6, 1, 5, 5}, new float[150]), "filters.npy");
+        assertArrayEquals(new int[] {6, 1, 5, 5}, back.shape());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Npy.encode(new int[] {2, 2}, new float[3]));
+        assertTrue(e.getMessage().contains("holds 4 values, got 3"), e.getMessage());
+    }
+
     @Test
     void readsTheSharedCaseFiles() throws IOException, URISyntaxException {
         Path x = Path.of(NpyTest.class.getResource("/reference/relu/x.npy").toURI());

@@ -1,4 +1,4 @@
-package org.sparkcnn.cli;
+package org.sparkcnn.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -8,14 +8,17 @@ import java.util.List;
 import java.util.Locale;
 import org.sparkcnn.train.ClassificationMetrics;
 
-/** What jobs/evaluate.sh prints and writes: the metrics as a table (scikit-learn's report) and as JSON. */
-final class EvaluationReport {
+/**
+ * What jobs/evaluate.sh prints and writes, and a train run's final evaluation.json: the metrics as a
+ * table (scikit-learn's report) and as JSON (docs/inference.md lists the fields).
+ */
+public final class EvaluationReport {
     private final ClassificationMetrics m;
     private final List<String> classes;
     private final String model, input;
     private final double seconds;
 
-    EvaluationReport(ClassificationMetrics m, List<String> classes, String model, String input, double seconds) {
+    public EvaluationReport(ClassificationMetrics m, List<String> classes, String model, String input, double seconds) {
         this.m = m;
         this.classes = classes;
         this.model = model;
@@ -23,7 +26,7 @@ final class EvaluationReport {
         this.seconds = seconds;
     }
 
-    String json() {
+    public String json() {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();
         root.put("model", model);
@@ -81,7 +84,7 @@ final class EvaluationReport {
         n.put("f1", total == 0 ? 0 : sums[2] / total);
     }
 
-    String table() {
+    public String table() {
         int width = 12;
         for (String c : classes) {
             width = Math.max(width, c.length());
