@@ -21,6 +21,7 @@ import org.sparkcnn.registry.RegistryEntry;
 import org.sparkcnn.registry.RegistryLock;
 import org.sparkcnn.spark.CheckpointStore;
 import org.sparkcnn.spark.DistributedTrainer;
+import org.sparkcnn.spark.EvaluationReport;
 import org.sparkcnn.spark.TrainedModel;
 import org.sparkcnn.spark.TrainingData;
 import org.sparkcnn.spark.TrainingResult;
