@@ -73,18 +73,6 @@ public final class Folders {
         replace(fs, staged, target, new Path(target.getParent(), "." + target.getName() + ".old-" + random()));
     }
 
-    /**
-     * Writes {@code bytes} as the file {@code target}: into a hidden sibling first, then put in
-     * its place by {@link #replace}, so a reader sees the old file or the whole new one.
-     */
-    public static void writeFile(FileSystem fs, Path target, byte[] bytes) throws IOException {
-        Path staged = staging(fs, target, "write");
-        try (java.io.OutputStream out = fs.create(staged, false)) {
-            out.write(bytes);
-        }
-        replace(fs, staged, target);
-    }
-
     /** Schemes whose rename copies object by object: renaming buys no atomicity, only time. */
     private static final java.util.Set<String> COPYING_RENAME = java.util.Set.of("s3a", "s3", "gs", "abfs", "abfss", "wasb",
             "wasbs", "oss");
@@ -95,12 +83,12 @@ public final class Folders {
     }
 
     /**
-     * As {@link #writeFile}, but a reader never finds {@code target} missing either: the hidden
-     * sibling replaces it in one rename that overwrites (POSIX rename locally, HDFS's
-     * rename-with-overwrite); on object stores, whose single PUT is atomic, the file is written in place.
-     * For pointers that readers must always find.
+     * Writes {@code bytes} as the file {@code target} so that a reader finds the old file or the
+     * whole new one, and never none: a hidden sibling replaces it in one rename that overwrites
+     * (POSIX rename locally, HDFS's rename-with-overwrite); on object stores, whose single PUT is
+     * atomic, the file is written in place. For metrics, reports and pointers that readers poll.
      */
-    public static void writeFileAtomically(FileSystem fileSystem, Path target, byte[] bytes) throws IOException {
+    public static void writeFile(FileSystem fileSystem, Path target, byte[] bytes) throws IOException {
         FileSystem fs = raw(fileSystem); // no .crc side files to keep in step
         if (renameCopies(fs)) {
             try (java.io.OutputStream out = fs.create(target, true)) {
@@ -124,6 +112,11 @@ public final class Folders {
             if (fs.exists(staged)) {
                 fs.delete(staged, false);
             }
+        }
+        // a checksum Hadoop's local layer wrote for an earlier version would now refuse the file
+        Path crc = new Path(target.getParent(), "." + target.getName() + ".crc");
+        if (fileSystem != fs && fs.exists(crc)) {
+            fs.delete(crc, false);
         }
     }
 

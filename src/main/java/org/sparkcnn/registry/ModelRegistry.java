@@ -285,7 +285,7 @@ public final class ModelRegistry {
     }
 
     private void pointTo(int version) throws IOException {
-        Folders.writeFileAtomically(fs, new Path(root, CHAMPION),
+        Folders.writeFile(fs, new Path(root, CHAMPION),
                 ("{\"version\":" + version + "}\n").getBytes(StandardCharsets.UTF_8));
     }
 

@@ -198,7 +198,7 @@ public final class RegistryLock implements AutoCloseable {
                 return;
             }
             Owner next = owner.beat(System.currentTimeMillis());
-            Folders.writeFileAtomically(fs, file, next.bytes());
+            Folders.writeFile(fs, file, next.bytes());
             owner = next;
         } catch (IOException | RuntimeException e) {
             // a missed beat is retried at the next; only the timeout makes the lock stale
