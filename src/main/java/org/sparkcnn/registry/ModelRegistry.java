@@ -108,16 +108,19 @@ public final class ModelRegistry {
         return out;
     }
 
+    /** What the registry folder holds; nothing before the first run created it. */
+    private FileStatus[] entries() throws IOException {
+        try {
+            return fs.listStatus(root);
+        } catch (FileNotFoundException e) {
+            return new FileStatus[0];
+        }
+    }
+
     /** Version folders by number, complete or not. */
     private TreeMap<Integer, Path> folders() throws IOException {
         TreeMap<Integer, Path> found = new TreeMap<>();
-        FileStatus[] list;
-        try {
-            list = fs.listStatus(root);
-        } catch (FileNotFoundException e) {
-            return found;
-        }
-        for (FileStatus s : list) {
+        for (FileStatus s : entries()) {
             Matcher m = VERSION.matcher(s.getPath().getName());
             if (s.isDirectory() && m.matches()) {
                 found.put(Integer.parseInt(m.group(1)), s.getPath());
@@ -203,13 +206,7 @@ public final class ModelRegistry {
     public List<String> recover(RegistryLock lock) throws IOException {
         lock.verify();
         List<String> done = new ArrayList<>();
-        FileStatus[] list;
-        try {
-            list = fs.listStatus(root);
-        } catch (FileNotFoundException e) {
-            return done;
-        }
-        for (FileStatus s : list) {
+        for (FileStatus s : entries()) {
             String n = s.getPath().getName();
             if (n.startsWith(".v") && n.contains(".stage-")) {
                 fs.delete(s.getPath(), true);
