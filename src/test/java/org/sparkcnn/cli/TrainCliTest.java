@@ -36,7 +36,7 @@ class TrainCliTest {
         assertTrue(help.contains("  syncEvery       epoch"), help);
         assertTrue(help.startsWith("Usage: jobs/train.sh "), help);
         assertTrue(help.contains("--resume[=auto]") && help.contains("--overwrite") && help.contains("--set=key=value"), help);
-        assertTrue(help.endsWith(String.format(CommandLines.EXIT_CODES)), help);
+        assertTrue(help.endsWith(String.format(CommandLines.EXIT_CODES + "%n")), help);
     }
 
     @Test
