@@ -1,5 +1,7 @@
 package org.sparkcnn.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -21,7 +23,10 @@ import org.sparkcnn.model.ModelLibrary;
 import org.sparkcnn.model.ModelZoo;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.optim.Sgd;
+import org.sparkcnn.io.JsonText;
 import org.sparkcnn.tensor.Tensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * jobs/bench.sh: throughput of the engine alone (no Spark). Warm-up, then timed windows; prints
@@ -29,80 +34,127 @@ import org.sparkcnn.tensor.Tensor;
  * allocation counter summed over all threads across the timed steps.
  */
 public final class Bench {
-    static final String USAGE = String.join("\n",
-            "usage: jobs/bench.sh --model NAME --mode train|infer [--input CxHxW] [--classes N] [--batch N]",
-            "                     [--threads N] [--seconds S] [--warmup S] [--windows N] [--layers]",
-            "       jobs/bench.sh --kernel conv --in C --out K --size H --kernel-size k [--stride s]",
-            "                     [--padding p] [--impl auto|direct|im2col[,...]] [--batch N] [--threads N] [--seconds S]",
-            "  --model      a library network (" + String.join(", ", ModelLibrary.NAMES) + ") or a description file",
-            "  --input      image shape (default 1x28x28: Fashion-MNIST's images when installed, else noise)",
-            "  --classes    outputs (default 10)",
-            "  --mode       train (SGD step as in models.md) or infer (inference-mode forward)",
-            "  --batch      images per step (default 64 for train and kernels, 256 for infer)",
-            "  --threads    intra-op threads (default: available processors)",
-            "  --seconds    total timed seconds, split into --windows windows (default 10 s, 5 windows)",
-            "  --warmup     seconds of untimed steps first (default 10: the JIT needs them)",
-            "  --layers     add a per-layer table: forward and backward ms, GFLOP/s, share of the step",
-            "  --padding    for --kernel conv: cells on every side (default (k-1)/2, i.e. same at stride 1)",
-            "  --impl       for --kernel conv: implementation(s), timed window by window in turn (default auto)",
-            "");
-
     private Bench() {
     }
 
     public static void main(String[] args) {
-        try {
-            run(args);
-        } catch (IllegalArgumentException | IOException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(2);
-        }
+        CliSpark.main(args, Bench::run);
     }
 
+    @Command(name = "jobs/bench.sh", sortOptions = false, description = {
+        "Throughput of the engine alone (no Spark): a model's training step or inference pass (--model, --mode), or one",
+        "convolution (--kernel conv). Warm-up, then timed windows; prints median, min and max, and as its last line one",
+        "JSON object.", ""})
     static final class Options {
-        String model, mode, kernel;
-        int batch = -1, threads = Runtime.getRuntime().availableProcessors(), windows = 5;
-        double seconds = 10, warmup = 10;
+        @Option(names = "--model", paramLabel = "NAME", order = 1,
+                description = "a library network (jobs/model.sh list) or a description file")
+        String model;
+
+        @Option(names = "--mode", paramLabel = "train|infer", order = 2,
+                description = "train (SGD step as in models.md) or infer (inference-mode forward)")
+        String mode;
+
+        @Option(names = "--input", paramLabel = "CxHxW", order = 3,
+                description = "image shape (default 1x28x28: Fashion-MNIST's images when installed, else noise)")
+        String inputText;
+
+        @Option(names = "--classes", paramLabel = "N", defaultValue = "10", order = 4,
+                description = "outputs (default: ${DEFAULT-VALUE})")
+        int classes;
+
+        @Option(names = "--layers", order = 5,
+                description = "add a per-layer table: forward and backward ms, GFLOP/s, share of the step")
         boolean layers;
-        List<Convolution.Impl> impls = List.of(Convolution.Impl.AUTO);
-        int in = -1, out = -1, size = -1, kernelSize = -1, stride = 1, padding = -1;
+
+        @Option(names = "--kernel", paramLabel = "conv", order = 6, description = "time one convolution instead")
+        String kernel;
+
+        @Option(names = "--in", paramLabel = "C", defaultValue = "-1", order = 7,
+                description = "--kernel conv: input channels")
+        int in;
+
+        @Option(names = "--out", paramLabel = "K", defaultValue = "-1", order = 8,
+                description = "--kernel conv: output channels")
+        int out;
+
+        @Option(names = "--size", paramLabel = "H", defaultValue = "-1", order = 9,
+                description = "--kernel conv: image height and width")
+        int size;
+
+        @Option(names = "--kernel-size", paramLabel = "k", defaultValue = "-1", order = 10,
+                description = "--kernel conv: kernel height and width")
+        int kernelSize;
+
+        @Option(names = "--stride", paramLabel = "s", defaultValue = "1", order = 11,
+                description = "--kernel conv: stride (default: ${DEFAULT-VALUE})")
+        int stride;
+
+        @Option(names = "--padding", paramLabel = "p", defaultValue = "-1", order = 12,
+                description = "--kernel conv: cells on every side (default (k-1)/2, i.e. same at stride 1)")
+        int padding;
+
+        @Option(names = "--impl", paramLabel = "auto|direct|im2col", split = ",", order = 13,
+                description = "--kernel conv: implementation(s), timed window by window in turn (default auto)")
+        List<String> implNames = List.of("auto");
+
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "-1", order = 14,
+                description = "images per step (default 64 for train and kernels, 256 for infer)")
+        int batch;
+
+        @Option(names = "--threads", paramLabel = "N", order = 15,
+                description = "intra-op threads (default: available processors, here ${DEFAULT-VALUE})")
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        @Option(names = "--seconds", paramLabel = "S", defaultValue = "10", order = 16,
+                description = "total timed seconds, split into --windows windows (default: ${DEFAULT-VALUE})")
+        double seconds;
+
+        @Option(names = "--windows", paramLabel = "N", defaultValue = "5", order = 17,
+                description = "timed windows (default: ${DEFAULT-VALUE})")
+        int windows;
+
+        @Option(names = "--warmup", paramLabel = "S", defaultValue = "10", order = 18,
+                description = "seconds of untimed steps first (default: ${DEFAULT-VALUE}: the JIT needs them)")
+        double warmup;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, order = 99, description = "this help")
+        boolean help;
+
         int[] input = ModelZoo.MNIST;
-        int classes = 10;
+        List<Convolution.Impl> impls;
     }
 
+    /** The options of {@code a}, checked; null when --help printed the usage. */
     static Options parse(String[] a) {
         Options o = new Options();
-        for (int i = 0; i < a.length; i++) {
-            String f = a[i];
-            switch (f) {
-                case "--help": case "-h": System.out.print(USAGE); System.exit(0); break;
-                case "--layers": o.layers = true; break;
-                case "--model": o.model = val(a, ++i, f); break;
-                case "--input": o.input = ModelTool.shape(val(a, ++i, f), f); break;
-                case "--classes": o.classes = intVal(a, ++i, f, 1); break;
-                case "--mode": o.mode = val(a, ++i, f); break;
-                case "--kernel": o.kernel = val(a, ++i, f); break;
-                case "--batch": o.batch = intVal(a, ++i, f, 1); break;
-                case "--threads": o.threads = intVal(a, ++i, f, 1); break;
-                case "--windows": o.windows = intVal(a, ++i, f, 1); break;
-                case "--seconds": o.seconds = doubleVal(a, ++i, f); break;
-                case "--warmup": o.warmup = doubleVal(a, ++i, f); break;
-                case "--in": o.in = intVal(a, ++i, f, 1); break;
-                case "--out": o.out = intVal(a, ++i, f, 1); break;
-                case "--size": o.size = intVal(a, ++i, f, 1); break;
-                case "--kernel-size": o.kernelSize = intVal(a, ++i, f, 1); break;
-                case "--stride": o.stride = intVal(a, ++i, f, 1); break;
-                case "--padding": o.padding = intVal(a, ++i, f, 0); break;
-                case "--impl": o.impls = parseImpls(val(a, ++i, f)); break;
-                default: throw new IllegalArgumentException("unknown argument '" + f + "' (see --help)");
+        if (!CommandLines.parse(o, a)) {
+            return null;
+        }
+        for (Object[] v : new Object[][] {{"--classes", o.classes}, {"--threads", o.threads}, {"--windows", o.windows},
+            {"--stride", o.stride}}) {
+            if ((int) v[1] < 1) {
+                throw new IllegalArgumentException(v[0] + " takes an integer >= 1, got " + v[1]);
             }
+        }
+        if (o.batch == 0 || o.batch < -1) {
+            throw new IllegalArgumentException("--batch takes an integer >= 1, got " + o.batch);
+        }
+        if (!(o.seconds > 0 && Double.isFinite(o.seconds)) || !(o.warmup >= 0 && Double.isFinite(o.warmup))) {
+            throw new IllegalArgumentException("--seconds takes a number > 0 and --warmup one >= 0");
+        }
+        if (o.inputText != null) {
+            o.input = ModelTool.shape(o.inputText, "--input");
+        }
+        o.impls = new ArrayList<>();
+        for (String s : o.implNames) {
+            o.impls.add(Convolution.Impl.parse(s, "--impl"));
         }
         if (o.kernel != null) {
             if (!o.kernel.equals("conv")) {
                 throw new IllegalArgumentException("--kernel takes conv, got '" + o.kernel + "'");
             }
-            if (o.in < 0 || o.out < 0 || o.size < 0 || o.kernelSize < 0) {
-                throw new IllegalArgumentException("--kernel conv needs --in, --out, --size and --kernel-size");
+            if (o.in < 1 || o.out < 1 || o.size < 1 || o.kernelSize < 1) {
+                throw new IllegalArgumentException("--kernel conv needs --in, --out, --size and --kernel-size (integers >= 1)");
             }
         } else {
             if (o.model == null) {
@@ -118,47 +170,6 @@ public final class Bench {
             o.batch = "infer".equals(o.mode) ? 256 : 64;
         }
         return o;
-    }
-
-    private static List<Convolution.Impl> parseImpls(String v) {
-        List<Convolution.Impl> out = new ArrayList<>();
-        for (String s : v.split(",")) {
-            out.add(Convolution.Impl.parse(s, "--impl"));
-        }
-        return out;
-    }
-
-    private static String val(String[] a, int i, String flag) {
-        if (i >= a.length) {
-            throw new IllegalArgumentException(flag + " needs a value");
-        }
-        return a[i];
-    }
-
-    private static int intVal(String[] a, int i, String flag, int min) {
-        String v = val(a, i, flag);
-        try {
-            int n = Integer.parseInt(v);
-            if (n >= min) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(flag + " takes an integer >= " + min + ", got '" + v + "'");
-    }
-
-    private static double doubleVal(String[] a, int i, String flag) {
-        String v = val(a, i, flag);
-        try {
-            double d = Double.parseDouble(v);
-            if (d >= 0 && Double.isFinite(d)) {
-                return d;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(flag + " takes a number >= 0, got '" + v + "'");
     }
 
     /** Bytes allocated so far by all live threads (the JVM's per-thread counters). */
@@ -208,6 +219,9 @@ public final class Bench {
 
     static void run(String[] args) throws IOException {
         Options o = parse(args);
+        if (o == null) {
+            return;
+        }
         try (Parallel pool = new Parallel(o.threads)) {
             if (o.kernel != null) {
                 kernel(o, pool);
@@ -273,9 +287,9 @@ public final class Bench {
         if (o.layers) {
             layerTable(net, step, data.get(0).shape(), train);
         }
-        System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"input\":\"%s\",\"classes\":%d,\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,"
-                        + "\"images_per_second\":%.1f,\"allocated_bytes_per_step\":%d}%n", o.model, shape, o.classes, o.mode, o.batch,
-                o.threads, median(ips), bytes[0]);
+        System.out.println(JsonText.write(JsonText.object().put("model", o.model).put("input", shape)
+                .put("classes", o.classes).put("mode", o.mode).put("batch", o.batch).put("threads", o.threads)
+                .put("images_per_second", round1(median(ips))).put("allocated_bytes_per_step", bytes[0])));
     }
 
     /** Per leaf layer: forward and backward ms per step, GFLOP/s of convs and dense layers, share of the step. */
@@ -355,7 +369,7 @@ public final class Bench {
         double[][] f = interleaved(fwd, o), bw = interleaved(fb, o);
         System.out.printf(Locale.ROOT, "conv %d→%d %dx%d stride %d pad %d on %dx%d, batch %d, threads %d: MACs %d%n",
                 o.in, o.out, o.kernelSize, o.kernelSize, o.stride, p, o.size, o.size, o.batch, o.threads, macs);
-        StringBuilder json = new StringBuilder();
+        ArrayNode json = JsonText.object().arrayNode();
         for (int i = 0; i < k; i++) {
             String name = o.impls.get(i).name().toLowerCase(Locale.ROOT) + " ("
                     + convs[i].getClass().getSimpleName() + ")";
@@ -364,17 +378,17 @@ public final class Bench {
                     2.0 * macs * fm / 1e9, 2.0 * macs * min(f[i]) / 1e9, 2.0 * macs * max(f[i]) / 1e9);
             System.out.printf(Locale.ROOT, "%-34s fwd+bwd %8.3f ms %6.1f GFLOP/s (min %.1f max %.1f)%n", "", 1e3 / bm,
                     6.0 * macs * bm / 1e9, 6.0 * macs * min(bw[i]) / 1e9, 6.0 * macs * max(bw[i]) / 1e9);
-            json.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
-                    "{\"impl\":\"%s\",\"class\":\"%s\",\"forward_gflops\":%.1f,\"forward_backward_gflops\":%.1f}",
-                    o.impls.get(i).name().toLowerCase(Locale.ROOT), convs[i].getClass().getSimpleName(),
-                    2.0 * macs * fm / 1e9, 6.0 * macs * bm / 1e9));
+            json.addObject().put("impl", o.impls.get(i).name().toLowerCase(Locale.ROOT))
+                    .put("class", convs[i].getClass().getSimpleName()).put("forward_gflops", round1(2.0 * macs * fm / 1e9))
+                    .put("forward_backward_gflops", round1(6.0 * macs * bm / 1e9));
         }
         double f0 = median(f[0]), b0 = median(bw[0]);
-        System.out.printf(Locale.ROOT, "{\"kernel\":\"conv\",\"in\":%d,\"out\":%d,\"size\":%d,\"kernel_size\":%d,\"stride\":%d,"
-                        + "\"padding\":%d,\"batch\":%d,\"threads\":%d,\"forward_gflops\":%.1f,\"forward_backward_gflops\":%.1f,"
-                        + "\"impls\":[%s]}%n",
-                o.in, o.out, o.size, o.kernelSize, o.stride, p, o.batch, o.threads, 2.0 * macs * f0 / 1e9,
-                6.0 * macs * b0 / 1e9, json);
+        ObjectNode line = JsonText.object().put("kernel", "conv").put("in", o.in).put("out", o.out).put("size", o.size)
+                .put("kernel_size", o.kernelSize).put("stride", o.stride).put("padding", p).put("batch", o.batch)
+                .put("threads", o.threads).put("forward_gflops", round1(2.0 * macs * f0 / 1e9))
+                .put("forward_backward_gflops", round1(6.0 * macs * b0 / 1e9));
+        line.set("impls", json);
+        System.out.println(JsonText.write(line));
     }
 
     /** Rates (runs/s) per step, warm-up for each, then each timed window taken by every step in turn. */
@@ -409,6 +423,11 @@ public final class Bench {
             v[i] = (float) r.nextGaussian();
         }
         return v;
+    }
+
+    /** To one decimal, as the table prints it. */
+    private static double round1(double v) {
+        return Math.round(v * 10) / 10.0;
     }
 
     private static double min(double[] v) {

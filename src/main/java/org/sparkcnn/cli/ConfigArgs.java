@@ -2,47 +2,47 @@ package org.sparkcnn.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 import org.sparkcnn.train.TrainConfig;
+import picocli.CommandLine.Option;
 
-/** The command line the training mains share: --config FILE, --set key=value, --help, and their own flags. */
+/**
+ * The options the training mains share (a picocli mixin): --config FILE and --set key=value, applied
+ * to a {@link TrainConfig} in the order given (a later one overrides), and --help, whose usage ends
+ * with the configuration's keys ({@link TrainConfig#help()}: defined once, there).
+ */
 final class ConfigArgs {
-    private ConfigArgs() {
+    /** Each --config or --set as given: {flag, value}. */
+    private final List<String[]> steps = new ArrayList<>();
+
+    @Option(names = "--config", order = 1, paramLabel = "FILE", description = "a properties file of keys (below); may repeat")
+    void config(String file) {
+        steps.add(new String[] {"--config", file});
     }
 
-    /**
-     * Applies {@code args} to {@code cfg} in order; returns the flags of {@code flags} that were
-     * given, or null when --help printed {@code usage} and the keys (the caller then stops).
-     */
-    static Set<String> apply(String[] args, TrainConfig cfg, String usage, Set<String> flags) throws IOException {
-        Set<String> seen = new HashSet<>();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help":
-                case "-h":
-                    System.out.print(usage + cfg.help());
-                    return null;
-                case "--config":
-                    cfg.load(Path.of(value(args, ++i, "--config")));
-                    break;
-                case "--set":
-                    cfg.set(value(args, ++i, "--set"), "--set");
-                    break;
-                default:
-                    if (!flags.contains(args[i])) {
-                        throw new IllegalArgumentException("unknown argument '" + args[i] + "' (see --help)");
-                    }
-                    seen.add(args[i]);
+    @Option(names = "--set", order = 2, paramLabel = "key=value", description = "one key (below); may repeat, applied in order")
+    void set(String assignment) {
+        steps.add(new String[] {"--set", assignment});
+    }
+
+    @Option(names = {"-h", "--help"}, order = 99, usageHelp = true, description = "this help")
+    boolean help;
+
+    /** The usage's footer: the keys of {@code cfg} with their defaults. */
+    static String keys(TrainConfig cfg) {
+        return "\nKeys (default, meaning):\n" + cfg.help();
+    }
+
+    /** Applies every --config and --set to {@code cfg}, in order. */
+    TrainConfig applyTo(TrainConfig cfg) throws IOException {
+        for (String[] s : steps) {
+            if (s[0].equals("--config")) {
+                cfg.load(Path.of(s[1]));
+            } else {
+                cfg.set(s[1], "--set");
             }
         }
-        return seen;
-    }
-
-    private static String value(String[] args, int i, String flag) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(flag + " needs a value");
-        }
-        return args[i];
+        return cfg;
     }
 }

@@ -16,56 +16,54 @@ import org.sparkcnn.model.Network;
 import org.sparkcnn.onnx.OnnxExporter;
 import org.sparkcnn.spark.TrainedModel;
 import org.sparkcnn.tensor.Shapes;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** jobs/export.sh: a trained model as an ONNX file for inference (docs/onnx.md). No Spark session. */
+@Command(name = "jobs/export.sh", sortOptions = false, description = {
+    "Writes a trained model as an ONNX file (opset " + OnnxExporter.OPSET + ") for ONNX Runtime: input float32 [N, C, H, W]"
+        + " pixels in [0, 1], RGB;",
+    "outputs logits and probability, float32 [N, classes]; the normalisation is inside the graph (docs/onnx.md).", ""})
 public final class Export {
-    static final String USAGE = String.join("\n",
-            "usage: jobs/export.sh --model DIR --out FILE.onnx [--overwrite] [--mean M,… --std S,…] [--verbose]",
-            "  --model      a run folder (holding model/model.bin), a model folder (holding model.bin), a model file,",
-            "               or registry:PATH[@N] (a model registry's champion or version N)",
-            "  --out        the ONNX file to write (a local path); refused if it exists, unless --overwrite",
-            "  --overwrite  replace an existing --out",
-            "  --mean/--std the per-channel normalisation, only for a model file that records none",
-            "Writes ONNX opset " + OnnxExporter.OPSET + ": input float32 [N, C, H, W] pixels in [0, 1], RGB;"
-                    + " outputs logits and probability, float32 [N, classes].",
-            "");
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "a run folder (holding model/model.bin), a model folder (holding model.bin), a model file,"
+                    + " or registry:PATH[@N] (a model registry's champion or version N)")
+    String model;
 
-    private Export() {
-    }
+    @Option(names = "--out", required = true, paramLabel = "FILE.onnx",
+            description = "the ONNX file to write (a local path); refused if it exists, unless --overwrite")
+    String out;
+
+    @Option(names = "--overwrite", description = "replace an existing --out")
+    boolean overwrite;
+
+    @Option(names = "--mean", paramLabel = "M,...", description = "the per-channel normalisation, only for a model file"
+            + " that records none (with --std)")
+    String meanText;
+
+    @Option(names = "--std", paramLabel = "S,...", description = "see --mean")
+    String stdText;
+
+    @Option(names = "--verbose", description = "the stack trace of a failure")
+    boolean verbose;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "this help")
+    boolean help;
 
     public static void main(String[] args) {
         CliSpark.main(args, Export::run);
     }
 
-    static void run(String[] a) throws IOException {
-        if (a.length == 0 || Arrays.asList(a).contains("--help") || Arrays.asList(a).contains("-h")) {
-            System.out.print(USAGE);
-            return;
+    static void run(String[] args) throws IOException {
+        Export e = new Export();
+        if (CommandLines.parse(e, args)) {
+            e.export();
         }
-        String model = null, out = null;
-        float[] mean = null, std = null;
-        boolean overwrite = false;
-        for (int i = 0; i < a.length; i++) {
-            switch (a[i]) {
-                case "--overwrite": overwrite = true; continue;
-                case "--verbose": continue;
-                default: break;
-            }
-            if (!a[i].startsWith("--") || i + 1 >= a.length) {
-                throw new IllegalArgumentException((a[i].startsWith("--") ? a[i] + " needs a value"
-                        : "unexpected argument '" + a[i] + "'") + " (see --help)");
-            }
-            switch (a[i]) {
-                case "--model": model = a[++i]; break;
-                case "--out": out = a[++i]; break;
-                case "--mean": mean = floats(a[++i], "--mean"); break;
-                case "--std": std = floats(a[++i], "--std"); break;
-                default: throw new IllegalArgumentException("unknown argument '" + a[i] + "' (see --help)");
-            }
-        }
-        if (model == null || out == null) {
-            throw new IllegalArgumentException("--model and --out are required (see --help)");
-        }
+    }
+
+    private void export() throws IOException {
+        float[] mean = meanText == null ? null : floats(meanText, "--mean");
+        float[] std = stdText == null ? null : floats(stdText, "--std");
         if ((mean == null) != (std == null)) {
             throw new IllegalArgumentException("--mean and --std go together");
         }

@@ -1,7 +1,6 @@
 package org.sparkcnn.cli;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,147 +14,217 @@ import org.sparkcnn.data.parquet.IdxImporter;
 import org.sparkcnn.data.parquet.ImageSourceImporter;
 import org.sparkcnn.fs.Folders;
 import org.sparkcnn.fs.OutputGuard;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** jobs/import.sh: image datasets to the Parquet layout of docs/data.md, as Spark jobs. */
+@Command(name = "jobs/import.sh", sortOptions = false, subcommands = {Import.FashionMnist.class, Import.Idx.class,
+    Import.Folder.class, Import.ImageSource.class}, synopsisSubcommandLabel = "COMMAND", description = {
+        "Imports image datasets into sparkcnn's Parquet layout (docs/data.md) as a Spark job; 'jobs/import.sh COMMAND",
+        "--help' for a command's options. Each dataset gets _classes.json and _stats.json (rows, image shape,",
+        "per-channel mean and std) beside its files; training normalises with that mean and std unless told otherwise.",
+        "Spark's log: logs/import-DATE-TIME.log under the working directory.",
+        ""})
 public final class Import {
-    static final String USAGE = String.join("\n",
-            "usage: jobs/import.sh COMMAND [options]",
-            "commands:",
-            "  fashion-mnist  [--dir DIR] --out DIR   Debian's Fashion-MNIST IDX files to DIR/train and DIR/test",
-            "                 (--dir default " + Dataset.FASHION_DIR + ")",
-            "  idx            --images FILE --labels FILE --out DIR [--split NAME] [--classes a,b,...]",
-            "                 one IDX pair, gzipped or not (split default: test for t10k-* files, else train;",
-            "                 classes default: 0, 1, ... up to the largest label)",
-            "  folder         --input DIR --out DIR [--split NAME] [--channels 1|3|4] [--resize HxW] [--strict]",
-            "                 one sub-folder per class (PNG, JPEG, GIF, BMP via ImageIO); every image becomes RGB",
-            "                 (grey replicated, alpha dropped), or grey with --channels 1, or RGBA with --channels 4;",
-            "                 images keep their size unless --resize (bilinear); a class folder without images is a",
-            "                 warning, with --strict an error",
-            "  image-source   --input DIR --out DIR [--split NAME]",
-            "                 the same folder read by Spark's own image data source (grey, RGB and RGBA as stored)",
-            "options for every command:",
-            "  --files N      output Parquet files (default 4)",
-            "  --overwrite    replace an existing output (without it an existing output is an error); the new one",
-            "                 is written beside it and takes its place only when complete",
-            "  --master URL   Spark master (default local[*]; under spark-submit, the one it was given)",
-            "  --verbose      Spark's warnings on the console too, and the stack trace of a failure",
-            "Each dataset gets _classes.json and _stats.json (rows, image shape, per-channel mean and std) beside its",
-            "files; training normalises with that mean and std unless told otherwise.",
-            "Spark's log: logs/import-DATE-TIME.log under the working directory.",
-            "");
-
-    private Import() {
-    }
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "this help")
+    boolean help;
 
     public static void main(String[] args) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-            System.out.print(USAGE);
-            return;
-        }
         CliSpark.main(args, Import::run);
     }
 
-    static Map<String, String> options(String[] a, List<String> allowed) {
-        Map<String, String> o = new LinkedHashMap<>();
-        for (int i = 1; i < a.length; i++) {
-            String f = a[i];
-            if (f.equals("--overwrite") || f.equals("--verbose") || f.equals("--strict") && allowed.contains(f)) {
-                o.put(f, "true");
-            } else if (allowed.contains(f)) {
-                if (i + 1 >= a.length) {
-                    throw new IllegalArgumentException(f + " needs a value");
-                }
-                o.put(f, a[++i]);
-            } else {
-                throw new IllegalArgumentException("unknown option '" + f + "' for " + a[0] + " (see --help)");
-            }
+    static void run(String[] args) throws IOException {
+        Object command = CommandLines.command(new Import(), args, "");
+        if (command != null) {
+            ((Importer) command).run();
         }
-        return o;
     }
 
-    private static String need(Map<String, String> o, String flag, String command) {
-        String v = o.get(flag);
-        if (v == null) {
-            throw new IllegalArgumentException(command + " needs " + flag + " (see --help)");
-        }
-        return v;
+    /** The options of every command. */
+    static final class Common {
+        @Option(names = "--out", required = true, paramLabel = "DIR", order = 20,
+                description = "the dataset folder to write (any Hadoop path)")
+        String out;
+
+        @Option(names = "--files", paramLabel = "N", defaultValue = "4", order = 21,
+                description = "output Parquet files (default: ${DEFAULT-VALUE})")
+        int files;
+
+        @Option(names = "--overwrite", order = 22, description = {"replace an existing output (without it an existing"
+            + " output is an error);", "the new one is written beside it and takes its place only when complete"})
+        boolean overwrite;
+
+        @Option(names = "--master", paramLabel = "URL", defaultValue = "", order = 23,
+                description = "Spark master (default local[*]; under spark-submit, the one it was given)")
+        String master;
+
+        @Option(names = "--verbose", order = 24,
+                description = "Spark's warnings on the console too, and the stack trace of a failure")
+        boolean verbose;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, order = 99, description = "this help")
+        boolean help;
     }
 
-    static int files(Map<String, String> o) {
-        String v = o.getOrDefault("--files", "4");
-        try {
-            int n = Integer.parseInt(v);
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
+    /** One command: what it reads, what it writes, and the Spark job between. */
+    abstract static class Importer {
+        @Mixin
+        Common common = new Common();
+
+        /** The inputs, by flag (for the check that the output is not among them). */
+        abstract Map<String, String> inputs();
+
+        /** The datasets written. */
+        List<String> targets() {
+            return List.of(common.out);
         }
-        throw new IllegalArgumentException("--files takes an integer >= 1, got '" + v + "'");
+
+        /** Checks what needs no Spark (called before the session starts). */
+        void check() {
+        }
+
+        abstract void importWith(SparkSession spark) throws IOException;
+
+        final void run() throws IOException {
+            if (common.files < 1) {
+                throw new IllegalArgumentException("--files takes an integer >= 1, got " + common.files);
+            }
+            check();
+            // every check that needs no Spark comes first: a refused import starts nothing
+            Configuration hadoop = CliSpark.hadoopConf();
+            OutputGuard.check("--out", common.out, inputs(), hadoop);
+            for (String target : targets()) {
+                DatasetWriter.checkOutput(hadoop, target, common.overwrite);
+            }
+            JobLog.start(JobLog.fileIn(java.nio.file.Path.of("logs"), "import"), common.verbose);
+            long t0 = System.nanoTime();
+            SparkSession spark = CliSpark.session(common.master, "sparkcnn-import");
+            try {
+                importWith(spark);
+            } finally {
+                CliSpark.stop(spark);
+            }
+            System.out.printf(Locale.ROOT, "done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        }
     }
 
-    static void run(String[] a) throws IOException {
-        String cmd = a[0];
-        List<String> common = List.of("--files", "--master");
-        List<String> allowed = new ArrayList<>(common);
-        switch (cmd) {
-            case "fashion-mnist": allowed.addAll(List.of("--dir", "--out")); break;
-            case "idx": allowed.addAll(List.of("--images", "--labels", "--out", "--split", "--classes")); break;
-            case "folder":
-                allowed.addAll(List.of("--input", "--out", "--split", "--channels", "--resize", "--strict"));
-                break;
-            case "image-source": allowed.addAll(List.of("--input", "--out", "--split")); break;
-            default: throw new IllegalArgumentException("unknown command '" + cmd
-                    + "': expected fashion-mnist, idx, folder or image-source (see --help)");
+    @Command(name = "fashion-mnist", sortOptions = false, description = {
+        "Debian's Fashion-MNIST IDX files (apt-get install dataset-fashion-mnist) to DIR/train and DIR/test.", ""})
+    static final class FashionMnist extends Importer {
+        @Option(names = "--dir", paramLabel = "DIR", order = 1, description = "where the IDX files are (default: ${DEFAULT-VALUE})")
+        String dir = Dataset.FASHION_DIR.toString();
+
+        @Override
+        Map<String, String> inputs() {
+            return Map.of("--dir", dir);
         }
-        Map<String, String> o = options(a, allowed);
-        String out = need(o, "--out", cmd);
-        int files = files(o);
-        boolean overwrite = o.containsKey("--overwrite");
-        FolderImporter.Convert convert = "folder".equals(cmd) ? convert(o) : null;
-        String fashionDir = o.getOrDefault("--dir", Dataset.FASHION_DIR.toString());
-        // every check that needs no Spark comes first: a refused import starts nothing
-        Configuration hadoop = CliSpark.hadoopConf();
-        Map<String, String> inputs = new LinkedHashMap<>();
-        for (String in : List.of("--images", "--labels", "--input")) {
-            inputs.put(in, o.get(in));
+
+        @Override
+        List<String> targets() {
+            return List.of(common.out + "/train", common.out + "/test");
         }
-        if (cmd.equals("fashion-mnist")) {
-            inputs.put("--dir", fashionDir);
+
+        @Override
+        void importWith(SparkSession spark) throws IOException {
+            fashionMnist(spark, dir, common.out, common.files);
         }
-        OutputGuard.check("--out", out, inputs, hadoop);
-        for (String target : cmd.equals("fashion-mnist") ? List.of(out + "/train", out + "/test") : List.of(out)) {
-            DatasetWriter.checkOutput(hadoop, target, overwrite);
+    }
+
+    @Command(name = "idx", sortOptions = false, description = {"One IDX pair of images and labels, gzipped or not.", ""})
+    static final class Idx extends Importer {
+        @Option(names = "--images", required = true, paramLabel = "FILE", order = 1, description = "the images' IDX file")
+        String images;
+
+        @Option(names = "--labels", required = true, paramLabel = "FILE", order = 2, description = "the labels' IDX file")
+        String labels;
+
+        @Option(names = "--split", paramLabel = "NAME", order = 3,
+                description = "the split column's value (default: test for t10k-* files, else train)")
+        String split;
+
+        @Option(names = "--classes", paramLabel = "a,b,...", split = ",", order = 4,
+                description = "class names in label order (default: 0, 1, ... up to the largest label)")
+        List<String> classes;
+
+        @Override
+        Map<String, String> inputs() {
+            Map<String, String> in = new LinkedHashMap<>();
+            in.put("--images", images);
+            in.put("--labels", labels);
+            return in;
         }
-        JobLog.start(JobLog.fileIn(java.nio.file.Path.of("logs"), "import"), o.containsKey("--verbose"));
-        long t0 = System.nanoTime();
-        SparkSession spark = CliSpark.session(o.get("--master"), "sparkcnn-import");
-        try {
-            switch (cmd) {
-                case "fashion-mnist":
-                    fashionMnist(spark, fashionDir, out, files);
-                    break;
-                case "idx": {
-                    String images = need(o, "--images", cmd);
-                    String split = o.getOrDefault("--split",
-                            new org.apache.hadoop.fs.Path(images).getName().startsWith("t10k") ? "test" : "train");
-                    List<String> classes = o.containsKey("--classes") ? List.of(o.get("--classes").split(",")) : null;
-                    report(out, IdxImporter.run(spark, images, need(o, "--labels", cmd), split, classes, out, files,
-                            overwrite));
-                    break;
-                }
-                case "folder":
-                    report(out, FolderImporter.run(spark, need(o, "--input", cmd), o.getOrDefault("--split", "train"),
-                            convert, out, files, overwrite, o.containsKey("--strict")));
-                    break;
-                default:
-                    report(out, ImageSourceImporter.run(spark, need(o, "--input", cmd),
-                            o.getOrDefault("--split", "train"), out, files, overwrite));
-            }
-        } finally {
-            CliSpark.stop(spark);
+
+        @Override
+        void importWith(SparkSession spark) throws IOException {
+            String s = split != null ? split
+                    : new org.apache.hadoop.fs.Path(images).getName().startsWith("t10k") ? "test" : "train";
+            report(common.out, IdxImporter.run(spark, images, labels, s, classes, common.out, common.files,
+                    common.overwrite));
         }
-        System.out.printf(Locale.ROOT, "done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Command(name = "folder", sortOptions = false, description = {
+        "A folder with one sub-folder per class of images (PNG, JPEG, GIF, BMP via ImageIO).",
+        "Every image becomes RGB (grey replicated, alpha dropped), or grey with --channels 1, or RGBA with --channels 4;",
+        "images keep their size unless --resize (bilinear); a class folder without images is a warning, with --strict",
+        "an error.", ""})
+    static final class Folder extends Importer {
+        @Option(names = "--input", required = true, paramLabel = "DIR", order = 1, description = "the class folders' parent")
+        String input;
+
+        @Option(names = "--split", paramLabel = "NAME", defaultValue = "train", order = 2,
+                description = "the split column's value (default: ${DEFAULT-VALUE})")
+        String split;
+
+        @Option(names = "--channels", paramLabel = "1|3|4", defaultValue = "3", order = 3,
+                description = "1 grey, 3 RGB, 4 RGBA (default: ${DEFAULT-VALUE})")
+        int channels;
+
+        @Option(names = "--resize", paramLabel = "HxW", order = 4, description = "give every image this size, e.g. 32x32")
+        String resize;
+
+        @Option(names = "--strict", order = 5, description = "refuse a class folder without images")
+        boolean strict;
+
+        private FolderImporter.Convert convert;
+
+        @Override
+        void check() {
+            convert = convert(channels, resize);
+        }
+
+        @Override
+        Map<String, String> inputs() {
+            return Map.of("--input", input);
+        }
+
+        @Override
+        void importWith(SparkSession spark) throws IOException {
+            report(common.out, FolderImporter.run(spark, input, split, convert, common.out, common.files,
+                    common.overwrite, strict));
+        }
+    }
+
+    @Command(name = "image-source", sortOptions = false, description = {
+        "A folder of class sub-folders read by Spark's own image data source (grey, RGB and RGBA as stored).", ""})
+    static final class ImageSource extends Importer {
+        @Option(names = "--input", required = true, paramLabel = "DIR", order = 1, description = "the class folders' parent")
+        String input;
+
+        @Option(names = "--split", paramLabel = "NAME", defaultValue = "train", order = 2,
+                description = "the split column's value (default: ${DEFAULT-VALUE})")
+        String split;
+
+        @Override
+        Map<String, String> inputs() {
+            return Map.of("--input", input);
+        }
+
+        @Override
+        void importWith(SparkSession spark) throws IOException {
+            report(common.out, ImageSourceImporter.run(spark, input, split, common.out, common.files, common.overwrite));
+        }
     }
 
     /**
@@ -184,14 +253,11 @@ public final class Import {
         written.forEach((split, counts) -> report(out + "/" + split, counts));
     }
 
-    private static FolderImporter.Convert convert(Map<String, String> o) {
+    private static FolderImporter.Convert convert(int channels, String r) {
         int h = 0, w = 0;
-        String c = o.getOrDefault("--channels", "3");
-        if (!List.of("1", "3", "4").contains(c)) {
-            throw new IllegalArgumentException("--channels takes 1, 3 or 4, got '" + c + "'");
+        if (channels != 1 && channels != 3 && channels != 4) {
+            throw new IllegalArgumentException("--channels takes 1, 3 or 4, got " + channels);
         }
-        int channels = Integer.parseInt(c);
-        String r = o.get("--resize");
         if (r != null) {
             String[] hw = r.toLowerCase(Locale.ROOT).split("x");
             try {

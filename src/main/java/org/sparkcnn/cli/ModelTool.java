@@ -7,52 +7,66 @@ import org.sparkcnn.model.ModelSummary;
 import org.sparkcnn.model.ModelZoo;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.model.NetworkBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** jobs/model.sh: what a network description builds, layer by layer (docs/models.md). */
+@Command(name = "jobs/model.sh", subcommands = {ModelTool.Summary.class, ModelTool.Names.class},
+        synopsisSubcommandLabel = "COMMAND", description = {
+            "Networks of the library and description files (docs/models.md); 'jobs/model.sh COMMAND --help' for a command.",
+            ""})
 public final class ModelTool {
-    static final String USAGE = String.join("\n",
-            "usage: jobs/model.sh summary MODEL [--input CxHxW] [--classes N]",
-            "       jobs/model.sh list",
-            "  MODEL       a library network (" + String.join(", ", ModelLibrary.NAMES) + ")",
-            "              or a network description file (docs/models.md)",
-            "  --input     the image shape it is built for (default: the description's \"input\", else 1x28x28)",
-            "  --classes   outputs (default: the description's \"classes\", else 10)",
-            "Prints every layer's path, type, output shape, parameters and multiply-adds per image, and the totals.",
-            "");
-
-    private ModelTool() {
-    }
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "this help")
+    boolean help;
 
     public static void main(String[] args) {
         CliSpark.main(args, ModelTool::run);
     }
 
-    static void run(String[] a) {
-        if (a.length == 0 || a[0].equals("--help") || a[0].equals("-h")) {
-            System.out.print(USAGE);
-            return;
+    static void run(String[] args) {
+        Object command = CommandLines.command(new ModelTool(), args, "");
+        if (command instanceof Runnable r) {
+            r.run();
         }
-        if (a[0].equals("list")) {
+    }
+
+    @Command(name = "summary", sortOptions = false, description = {
+        "Every layer's path, type, output shape, parameters and multiply-adds per image, and the totals.", ""})
+    static final class Summary implements Runnable {
+        @Parameters(paramLabel = "MODEL",
+                description = "a library network (jobs/model.sh list) or a network description file (docs/models.md)")
+        String model;
+
+        @Option(names = "--input", paramLabel = "CxHxW",
+                description = "the image shape it is built for (default: the description's \"input\", else 1x28x28)")
+        String input;
+
+        @Option(names = "--classes", paramLabel = "N", description = "outputs (default: the description's \"classes\", else 10)")
+        Integer classes;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "this help")
+        boolean help;
+
+        @Override
+        public void run() {
+            if (classes != null && classes < 1) {
+                throw new IllegalArgumentException("--classes takes an integer >= 1, got " + classes);
+            }
+            Network net = build(model, input == null ? null : shape(input, "--input"), classes == null ? 0 : classes);
+            System.out.print(ModelSummary.table(net));
+        }
+    }
+
+    @Command(name = "list", description = {"The networks of the library, one name a line.", ""})
+    static final class Names implements Runnable {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "this help")
+        boolean help;
+
+        @Override
+        public void run() {
             ModelLibrary.NAMES.forEach(System.out::println);
-            return;
         }
-        if (!a[0].equals("summary") || a.length < 2) {
-            throw new IllegalArgumentException("expected 'summary MODEL' or 'list' (see --help)");
-        }
-        int[] input = null;
-        int classes = 0;
-        for (int i = 2; i < a.length; i++) {
-            if (i + 1 >= a.length) {
-                throw new IllegalArgumentException(a[i] + " needs a value (see --help)");
-            }
-            switch (a[i]) {
-                case "--input": input = shape(a[++i], "--input"); break;
-                case "--classes": classes = positive(a[++i], "--classes"); break;
-                default: throw new IllegalArgumentException("unknown argument '" + a[i] + "' (see --help)");
-            }
-        }
-        Network net = build(a[1], input, classes);
-        System.out.print(ModelSummary.table(net));
     }
 
     /** The network for the given shape and classes, else what the description fixes, else Fashion-MNIST's. */
@@ -76,17 +90,5 @@ public final class ModelTool {
             }
         }
         throw new IllegalArgumentException(flag + " takes CxHxW, e.g. 3x32x32, got '" + v + "'");
-    }
-
-    static int positive(String v, String flag) {
-        try {
-            int n = Integer.parseInt(v);
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(flag + " takes an integer >= 1, got '" + v + "'");
     }
 }

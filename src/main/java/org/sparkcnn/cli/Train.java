@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
@@ -12,23 +13,36 @@ import org.sparkcnn.spark.DistributedTrainer;
 import org.sparkcnn.spark.RunFolder;
 import org.sparkcnn.spark.TrainingData;
 import org.sparkcnn.train.TrainConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** jobs/train.sh: trains a zoo model on a Parquet image dataset as a Spark job (docs/distributed.md). */
+@Command(name = "jobs/train.sh", sortOptions = false, description = {
+    "Trains a library network or a description file on Parquet image datasets with Spark: every partition trains",
+    "a model copy, the driver averages them every round. Runs under spark-submit, or in local mode with plain java.",
+    "Spark's log: output/logs/train-DATE-TIME.log (local output), else logs/ under the working directory.",
+    ""})
 public final class Train {
-    private Train() {
+    @Mixin
+    ConfigArgs config = new ConfigArgs();
+
+    /** "yes" for --resume, "auto" for --resume=auto, each time given. */
+    private final Set<String> resume = new LinkedHashSet<>();
+
+    @Option(names = "--resume", order = 3, arity = "0..1", paramLabel = "auto", fallbackValue = "yes",
+            description = {"continue from the newest usable checkpoint in output/checkpoints; none is an error;",
+                "=auto: continue when a checkpoint can be used, else start (an earlier run needs --overwrite)"})
+    void resume(String v) {
+        resume.add(v);
     }
 
-    static final String USAGE = "usage: jobs/train.sh --config FILE [--set key=value ...] [--resume[=auto]] [--overwrite]\n"
-            + "                    [--verbose] [--help]\n"
-            + "Trains a zoo model on Parquet image datasets with Spark: every partition trains a model copy,\n"
-            + "the driver averages them every round. Runs under spark-submit, or in local mode with plain java.\n"
-            + "  --resume       continue from the newest usable checkpoint in output/checkpoints; none is an error\n"
-            + "  --resume=auto  continue when a checkpoint can be used, else start (an earlier run needs --overwrite)\n"
-            + "  --overwrite    replace an earlier run in output: the new one trains beside it and takes its place\n"
-            + "                 only when complete\n"
-            + "  --verbose      Spark's warnings on the console too, and the stack trace of a failure\n"
-            + "Spark's log: output/logs/train-DATE-TIME.log (local output), else logs/ under the working directory.\n"
-            + "Keys (default, meaning):\n";
+    @Option(names = "--overwrite", order = 4, description = "replace an earlier run in output: the new one trains beside it and"
+            + " takes its place only when complete")
+    boolean overwrite;
+
+    @Option(names = "--verbose", order = 5, description = "Spark's warnings on the console too, and the stack trace of a failure")
+    boolean verbose;
 
     public static void main(String[] args) {
         CliSpark.main(args, Train::run);
@@ -36,16 +50,23 @@ public final class Train {
 
     static void run(String[] args) throws IOException {
         TrainConfig cfg = TrainConfig.distributed();
-        Set<String> flags = ConfigArgs.apply(args, cfg, USAGE, Set.of("--resume", "--resume=auto", "--overwrite",
-                "--verbose"));
-        if (flags == null) {
-            return;
+        Train t = new Train();
+        if (CommandLines.command(t, args, ConfigArgs.keys(cfg)) != null) {
+            t.train(t.config.applyTo(cfg));
         }
-        if (flags.contains("--resume") && flags.contains("--resume=auto")) {
+    }
+
+    private void train(TrainConfig cfg) throws IOException {
+        for (String v : resume) {
+            if (!v.equals("yes") && !v.equals("auto")) {
+                throw new IllegalArgumentException("--resume takes no value or =auto, got '" + v + "'");
+            }
+        }
+        if (resume.size() > 1) {
             throw new IllegalArgumentException("give --resume or --resume=auto, not both");
         }
-        RunFolder.Resume resume = flags.contains("--resume") ? RunFolder.Resume.YES
-                : flags.contains("--resume=auto") ? RunFolder.Resume.AUTO : RunFolder.Resume.NO;
+        RunFolder.Resume resume = this.resume.contains("yes") ? RunFolder.Resume.YES
+                : this.resume.contains("auto") ? RunFolder.Resume.AUTO : RunFolder.Resume.NO;
         cfg.validate();
         // every check that needs no Spark comes first: a refused run starts nothing and changes nothing
         Configuration hadoop = CliSpark.hadoopConf();
@@ -53,10 +74,10 @@ public final class Train {
         inputs.put("train", cfg.get("train"));
         inputs.put("validation", cfg.get("validation"));
         OutputGuard.check("output", cfg.get("output"), inputs, hadoop);
-        RunFolder.Start start = RunFolder.plan(cfg.get("output"), resume, flags.contains("--overwrite"), hadoop);
+        RunFolder.Start start = RunFolder.plan(cfg.get("output"), resume, overwrite, hadoop);
         start.skipped().forEach(s -> System.err.println("warning: " + s));
         System.out.print(cfg.describe());
-        Path log = JobLog.start(JobLog.fileIn(logDir(start.dir(), hadoop), "train"), flags.contains("--verbose"));
+        Path log = JobLog.start(JobLog.fileIn(logDir(start.dir(), hadoop), "train"), verbose);
         if (log != null) {
             System.out.println("Spark's log: " + log);
         }

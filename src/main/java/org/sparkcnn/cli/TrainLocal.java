@@ -2,7 +2,6 @@ package org.sparkcnn.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Set;
 import org.sparkcnn.data.Dataset;
 import org.sparkcnn.kernel.Parallel;
 import org.sparkcnn.model.ModelZoo;
@@ -10,30 +9,27 @@ import org.sparkcnn.model.Network;
 import org.sparkcnn.train.LocalTrainer;
 import org.sparkcnn.train.TrainConfig;
 import org.sparkcnn.train.TrainingControl;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /** jobs/train-local.sh: trains a zoo model on Fashion-MNIST in this JVM (no Spark). */
+@Command(name = "jobs/train-local.sh", sortOptions = false, description = {
+    "Trains a zoo model on Fashion-MNIST in one JVM and prints one line per epoch.", ""})
 public final class TrainLocal {
-    private TrainLocal() {
-    }
-
-    static final String USAGE = "usage: jobs/train-local.sh [--config FILE] [--set key=value ...] [--help]\n"
-            + "Trains a zoo model on Fashion-MNIST in one JVM and prints one line per epoch.\n"
-            + "Keys (default, meaning):\n";
+    @Mixin
+    ConfigArgs config = new ConfigArgs();
 
     public static void main(String[] args) {
-        try {
-            run(args);
-        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | IOException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(2);
-        }
+        CliSpark.main(args, TrainLocal::run);
     }
 
     static void run(String[] args) throws IOException {
         TrainConfig cfg = new TrainConfig();
-        if (ConfigArgs.apply(args, cfg, USAGE, Set.of()) == null) {
+        TrainLocal t = new TrainLocal();
+        if (CommandLines.command(t, args, ConfigArgs.keys(cfg)) == null) {
             return;
         }
+        t.config.applyTo(cfg);
         cfg.validate();
         System.out.print(cfg.describe());
         int threads = cfg.getInt("threads", 0);

@@ -1,9 +1,14 @@
 package org.sparkcnn.io;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -158,60 +163,117 @@ public final class ModelFile {
         b.clear();
     }
 
+    /**
+     * The header's JSON, keys in a fixed order, each section and each tensor on a line of its own
+     * ({@link HeaderLines}), so that {@code head -c} shows a readable header and a JSON error names a line.
+     */
     private static String header(Network net, String kind, long steps, List<Entry> entries, Map<String, String> meta,
                                  About about) {
-        StringBuilder h = new StringBuilder("{\"format\":").append(FORMAT)
-                .append(",\"model\":").append(Json.quote(net.name()))
-                .append(",\"inputShape\":").append(Arrays.toString(net.inputShape()).replace(" ", ""))
-                .append(",\"classes\":").append(net.classes());
-        if (about.classNames() != null) {
-            if (about.classNames().size() != net.classes()) {
-                throw new IllegalArgumentException(about.classNames().size() + " class names for model '" + net.name()
-                        + "' with " + net.classes() + " outputs");
+        if (about.classNames() != null && about.classNames().size() != net.classes()) {
+            throw new IllegalArgumentException(about.classNames().size() + " class names for model '" + net.name()
+                    + "' with " + net.classes() + " outputs");
+        }
+        StringWriter text = new StringWriter();
+        HeaderLines lines = new HeaderLines();
+        try (JsonGenerator g = JsonText.MAPPER.createGenerator(text).setPrettyPrinter(lines)) {
+            g.writeStartObject();
+            g.writeNumberField("format", FORMAT);
+            g.writeStringField("model", net.name());
+            g.writeFieldName("inputShape");
+            g.writeArray(net.inputShape(), 0, net.inputShape().length);
+            g.writeNumberField("classes", net.classes());
+            if (about.classNames() != null) {
+                lines.breakLine();
+                g.writeArrayFieldStart("classNames");
+                for (String c : about.classNames()) {
+                    g.writeString(c);
+                }
+                g.writeEndArray();
             }
-            h.append(",\n\"classNames\":[");
-            for (int i = 0; i < about.classNames().size(); i++) {
-                h.append(i == 0 ? "" : ",").append(Json.quote(about.classNames().get(i)));
+            if (about.mean() != null && about.std() != null) {
+                lines.breakLine();
+                g.writeObjectFieldStart("normalization");
+                numbers(g, "mean", about.mean());
+                numbers(g, "std", about.std());
+                g.writeEndObject();
             }
-            h.append(']');
-        }
-        if (about.mean() != null && about.std() != null) {
-            h.append(",\n\"normalization\":{\"mean\":").append(numbers(about.mean())).append(",\"std\":")
-                    .append(numbers(about.std())).append('}');
-        }
-        if (about.description() != null) {
-            h.append(",\n\"description\":").append(Json.quote(about.description()));
-        }
-        h.append(",\"tensors\":[");
-        for (int i = 0; i < entries.size(); i++) {
-            Entry e = entries.get(i);
-            // one tensor per line: `head -c` shows a readable header and JSON errors name a line
-            h.append(i == 0 ? "\n" : ",\n").append("{\"name\":").append(Json.quote(e.name))
-                    .append(",\"role\":\"").append(e.role).append("\",\"shape\":")
-                    .append(Arrays.toString(e.shape).replace(" ", "")).append('}');
-        }
-        h.append("]");
-        if (kind != null) {
-            h.append(",\n\"optimizer\":{\"name\":\"").append(kind).append("\",\"steps\":").append(steps).append('}');
-        }
-        h.append(",\n\"meta\":{");
-        String sep = "";
-        for (Map.Entry<String, String> m : meta.entrySet()) {
-            if (m.getKey() == null || m.getValue() == null) {
-                throw new IllegalArgumentException("model file metadata: null key or value for key " + m.getKey());
+            if (about.description() != null) {
+                lines.breakLine();
+                g.writeStringField("description", about.description());
             }
-            h.append(sep).append(Json.quote(m.getKey())).append(':').append(Json.quote(m.getValue()));
-            sep = ",";
+            g.writeArrayFieldStart("tensors");
+            for (Entry e : entries) {
+                g.writeStartObject();
+                g.writeStringField("name", e.name);
+                g.writeStringField("role", e.role);
+                g.writeFieldName("shape");
+                g.writeArray(e.shape, 0, e.shape.length);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            if (kind != null) {
+                lines.breakLine();
+                g.writeObjectFieldStart("optimizer");
+                g.writeStringField("name", kind);
+                g.writeNumberField("steps", steps);
+                g.writeEndObject();
+            }
+            lines.breakLine();
+            g.writeObjectFieldStart("meta");
+            for (Map.Entry<String, String> m : meta.entrySet()) {
+                if (m.getKey() == null || m.getValue() == null) {
+                    throw new IllegalArgumentException("model file metadata: null key or value for key " + m.getKey());
+                }
+                g.writeStringField(m.getKey(), m.getValue());
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
         }
-        return h.append("}}\n").toString();
+        return text.append('\n').toString();
     }
 
-    private static String numbers(float[] v) {
-        StringBuilder b = new StringBuilder("[");
-        for (int i = 0; i < v.length; i++) {
-            b.append(i == 0 ? "" : ",").append(v[i]);
+    /** Compact JSON with a line break before each entry of "tensors" and before the fields {@link #breakLine} marks. */
+    private static final class HeaderLines extends MinimalPrettyPrinter {
+        private boolean lineBreak;
+
+        /** The next field starts a line. */
+        HeaderLines breakLine() {
+            lineBreak = true;
+            return this;
         }
-        return b.append(']').toString();
+
+        @Override
+        public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(lineBreak ? ",\n" : ",");
+            lineBreak = false;
+        }
+
+        @Override
+        public void beforeArrayValues(JsonGenerator g) throws IOException {
+            if (inTensors(g)) {
+                g.writeRaw('\n');
+            }
+        }
+
+        @Override
+        public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(inTensors(g) ? ",\n" : ",");
+        }
+
+        private static boolean inTensors(JsonGenerator g) {
+            JsonStreamContext parent = g.getOutputContext().getParent();
+            return parent.getParent() != null && parent.getParent().inRoot() && "tensors".equals(parent.getCurrentName());
+        }
+    }
+
+    private static void numbers(JsonGenerator g, String field, float[] v) throws IOException {
+        g.writeArrayFieldStart(field);
+        for (float x : v) {
+            g.writeNumber(x);
+        }
+        g.writeEndArray();
     }
 
     /** The name a file records for an optimiser: its state layout, not its hyper-parameters (AdamW is "adam"). */

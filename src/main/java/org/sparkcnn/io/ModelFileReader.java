@@ -1,9 +1,17 @@
 package org.sparkcnn.io;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
@@ -37,11 +45,15 @@ final class ModelFileReader {
     /** The header's JSON nests 3 deep; a deeper one is corrupt (and must not exhaust the parser's stack). */
     static final int MAX_NESTING = 16;
     /**
-     * JSON values (commas, roughly) in a header: tensors × (3 keys + up to 8 dimensions), class names,
+     * JSON values (numbers, strings, lists, objects...) in a header: tensors × (3 keys + up to 8 dimensions), class names,
      * metadata. With the object count, the nesting and the longest string checked before parsing,
      * this bounds what the parsed tree can cost (tens of MiB at most) whatever the header's length.
      */
     static final int MAX_VALUES = 1 << 18;
+    /** The header's tokens, strings cut off at a description's length as they are read. */
+    private static final JsonFactory SCAN = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_DESCRIPTION).build())
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     /** Magic, version and header length before the header, the CRC32 after the data. */
     static final int PREAMBLE = 16, TRAILER = 4;
     /** Java's largest array; a shape above it cannot be a tensor. */
@@ -92,7 +104,7 @@ final class ModelFileReader {
         fill(MAGIC.length, "the magic bytes", true);
         if (!Arrays.equals(buf, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw fail("not a sparkcnn model file: it starts with "
-                    + Json.quote(new String(buf, 0, MAGIC.length, StandardCharsets.ISO_8859_1))
+                    + JsonText.quote(new String(buf, 0, MAGIC.length, StandardCharsets.ISO_8859_1))
                     + ", expected \"SPARKCNN\"");
         }
         int version = int32("the format version", true);
@@ -117,7 +129,9 @@ final class ModelFileReader {
             }
             System.arraycopy(buf, 0, text, o, n);
         }
-        Header h = new Header(source, utf8(text), version);
+        checkUtf8(text);
+        Header.scan(source, text);
+        Header h = new Header(source, new String(text, StandardCharsets.UTF_8), version);
         expectedSize = pos + h.dataBytes + TRAILER;
         if (length >= 0 && expectedSize != length) {
             // before any tensor is allocated: with the sizes checked, the data arrays are the file's size
@@ -165,8 +179,8 @@ final class ModelFileReader {
         return data;
     }
 
-    /** The header as text, checked to be UTF-8 through a small window (no char copy of the whole header). */
-    private String utf8(byte[] text) throws ModelFileException {
+    /** Checks the header is UTF-8 through a small window (no char copy of the whole header). */
+    private void checkUtf8(byte[] text) throws ModelFileException {
         CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(text);
@@ -179,7 +193,6 @@ final class ModelFileReader {
         if (r.isError() || d.flush(window.clear()).isError()) {
             throw fail("header is not valid UTF-8 (at byte " + (PREAMBLE + in.position()) + "): corrupt file");
         }
-        return new String(text, StandardCharsets.UTF_8);
     }
 
     /** The JSON header, checked field by field; unknown keys are errors (new fields mean a new format version). */
@@ -199,11 +212,10 @@ final class ModelFileReader {
 
         Header(String source, String text, int version) throws ModelFileException {
             this.source = source;
-            scan(text);
             Object parsed;
             try {
-                parsed = Json.parse(text, "header");
-            } catch (IllegalArgumentException e) {
+                parsed = JsonText.parse(text, "header");
+            } catch (IllegalArgumentException e) { // beyond what scan sees, e.g. a number of 1000 digits
                 throw new ModelFileException(source, e.getMessage());
             }
             Map<String, Object> m = object(parsed, "the header");
@@ -244,7 +256,7 @@ final class ModelFileReader {
             }
             for (Map.Entry<String, Object> e : object(m.get("meta"), "\"meta\"").entrySet()) {
                 if (!(e.getValue() instanceof String)) {
-                    throw fail("header: \"meta\" value of " + Json.quote(e.getKey()) + " is not a string");
+                    throw fail("header: \"meta\" value of " + JsonText.quote(e.getKey()) + " is not a string");
                 }
                 meta.put(e.getKey(), (String) e.getValue());
             }
@@ -287,38 +299,52 @@ final class ModelFileReader {
         }
 
         /**
-         * Before parsing: fails on JSON nested deeper than {@link #MAX_NESTING}, with more objects than
-         * {@link #MAX_TENSORS} allow, more than {@link #MAX_VALUES} values, or a string longer than a
-         * description may be, so a corrupt header can neither exhaust the parser's stack nor make it
-         * build a tree many times the header's size.
+         * Before the text and its tree are built, one pass over Jackson's tokens: fails on malformed JSON, on JSON
+         * nested deeper than {@link #MAX_NESTING}, with more objects than {@link #MAX_TENSORS} allow,
+         * more than {@link #MAX_VALUES} values, or a string longer than a description may be ({@link #SCAN}), so a
+         * corrupt header can neither exhaust the parser's stack nor make it build a tree many times
+         * the header's size.
          */
-        void scan(String text) throws ModelFileException {
-            int depth = 0, objects = 0, values = 0, stringStart = -1;
-            for (int i = 0; i < text.length(); i++) {
-                char c = text.charAt(i);
-                if (stringStart >= 0) {
-                    if (c == '\\') {
-                        i++;
-                    } else if (c == '"') {
-                        if (i - stringStart > 2 * MAX_DESCRIPTION) { // escapes (\n, \") take two characters
-                            throw fail("header: a string of " + (i - stringStart) + " characters at character "
-                                    + stringStart + ", over the " + MAX_DESCRIPTION + " a description may have: corrupt file");
+        static void scan(String source, byte[] text) throws ModelFileException {
+            int depth = 0, objects = 0, values = 0;
+            try (JsonParser p = SCAN.createParser(text)) {
+                for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                    if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
+                        if (--depth == 0 && p.nextToken() != null) {
+                            throw new ModelFileException(source, "header: text after the JSON object at byte "
+                                    + (PREAMBLE + p.currentTokenLocation().getByteOffset()) + ": corrupt file");
                         }
-                        stringStart = -1;
+                        continue;
                     }
-                } else if (c == '"') {
-                    stringStart = i;
-                } else if ((c == '[' || c == '{') && ++depth > MAX_NESTING) {
-                    throw fail("header: JSON nested more than " + MAX_NESTING + " deep at character " + i
-                            + ": corrupt file");
-                } else if (c == '{' && ++objects > MAX_TENSORS + 8) {
-                    throw fail("header: more than " + (MAX_TENSORS + 8) + " JSON objects, while a model file has"
-                            + " at most " + MAX_TENSORS + " tensors: corrupt file");
-                } else if (c == ',' && ++values > MAX_VALUES) {
-                    throw fail("header: more than " + MAX_VALUES + " JSON values: corrupt file");
-                } else if (c == ']' || c == '}') {
-                    depth--;
+                    if (t == JsonToken.FIELD_NAME) {
+                        continue;
+                    }
+                    if (t.isStructStart() && ++depth > MAX_NESTING) {
+                        throw new ModelFileException(source, "header: JSON nested more than " + MAX_NESTING
+                                + " deep at byte " + (PREAMBLE + p.currentTokenLocation().getByteOffset())
+                                + ": corrupt file");
+                    }
+                    if (t == JsonToken.START_OBJECT && ++objects > MAX_TENSORS + 8) {
+                        throw new ModelFileException(source, "header: more than " + (MAX_TENSORS + 8)
+                                + " JSON objects, while a model file has at most " + MAX_TENSORS + " tensors: corrupt file");
+                    }
+                    if (++values > MAX_VALUES) {
+                        throw new ModelFileException(source, "header: more than " + MAX_VALUES
+                                + " JSON values: corrupt file");
+                    }
+                    if (t == JsonToken.VALUE_STRING) {
+                        p.getTextLength(); // reads the string to its end, within SCAN's limit
+                    }
                 }
+            } catch (StreamConstraintsException e) { // Jackson stops a long string as it grows: no copy of it is made
+                throw new ModelFileException(source, "header: a string of more than " + MAX_DESCRIPTION
+                        + " characters, over the " + MAX_DESCRIPTION + " a description may have: corrupt file");
+            } catch (JsonProcessingException e) {
+                throw new ModelFileException(source, JsonText.problem(e, "header"));
+            } catch (ModelFileException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // an array does not fail to be read
             }
         }
 
@@ -334,12 +360,12 @@ final class ModelFileReader {
                 throws ModelFileException {
             for (String k : required) {
                 if (!m.containsKey(k)) {
-                    throw fail("header: " + what + " has no " + Json.quote(k));
+                    throw fail("header: " + what + " has no " + JsonText.quote(k));
                 }
             }
             for (String k : m.keySet()) {
                 if (!required.contains(k) && !optional.contains(k)) {
-                    throw fail("header: " + what + " has an unknown key " + Json.quote(k));
+                    throw fail("header: " + what + " has an unknown key " + JsonText.quote(k));
                 }
             }
         }
@@ -352,10 +378,11 @@ final class ModelFileReader {
         }
 
         long integer(Object v, String what, long min, long max) throws ModelFileException {
-            if (!(v instanceof Double) || (Double) v != Math.rint((Double) v) || (Double) v < min || (Double) v > max) {
+            double d = v instanceof Number ? ((Number) v).doubleValue() : Double.NaN; // 10 and 10.0 alike
+            if (d != Math.rint(d) || d < min || d > max) {
                 throw fail("header: " + what + " must be an integer in [" + min + ", " + max + "], got " + show(v));
             }
-            return ((Double) v).longValue();
+            return (long) d;
         }
 
         /** Exactly {@code n} strings. */
@@ -378,20 +405,17 @@ final class ModelFileReader {
             float[] out = new float[n];
             for (int i = 0; i < n; i++) {
                 Object x = ((List<?>) v).get(i);
-                if (!(x instanceof Double) || !Double.isFinite((Double) x)) {
+                if (!(x instanceof Number) || !Double.isFinite(((Number) x).doubleValue())) {
                     throw fail("header: " + what + "[" + i + "] must be a finite number, got " + show(x));
                 }
-                out[i] = (float) (double) (Double) x;
+                out[i] = ((Number) x).floatValue();
             }
             return out;
         }
 
-        /** A JSON value as it was written (10 rather than Java's 10.0), cut to 60 characters. */
+        /** A JSON value as JSON, cut to 60 characters. */
         static String show(Object v) {
-            if (v instanceof Double && (Double) v == Math.rint((Double) v) && Math.abs((Double) v) < 1e15) {
-                return Long.toString(((Double) v).longValue());
-            }
-            String s = v instanceof String ? Json.quote((String) v) : String.valueOf(v);
+            String s = JsonText.write(v);
             return s.length() > 60 ? s.substring(0, 60) + "…" : s;
         }
 

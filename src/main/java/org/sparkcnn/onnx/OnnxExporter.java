@@ -14,7 +14,7 @@ import org.sparkcnn.block.Concat;
 import org.sparkcnn.block.Container;
 import org.sparkcnn.block.Residual;
 import org.sparkcnn.block.Sequential;
-import org.sparkcnn.io.Json;
+import org.sparkcnn.io.JsonText;
 import org.sparkcnn.layer.AbstractLayer;
 import org.sparkcnn.layer.AvgPool2d;
 import org.sparkcnn.layer.BatchNorm2d;
@@ -113,11 +113,7 @@ public final class OnnxExporter {
         m.addMetadataProps(meta("mean", floats(mean)));
         m.addMetadataProps(meta("std", floats(std)));
         if (classNames != null) {
-            StringBuilder b = new StringBuilder("[");
-            for (int i = 0; i < classNames.size(); i++) {
-                b.append(i == 0 ? "" : ",").append(Json.quote(classNames.get(i)));
-            }
-            m.addMetadataProps(meta("classNames", b.append(']').toString()));
+            m.addMetadataProps(meta("classNames", JsonText.write(classNames)));
         }
         return m.build();
     }

@@ -14,7 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.sparkcnn.io.Json;
+import org.sparkcnn.io.JsonText;
 import org.sparkcnn.tensor.Tensor;
 
 /**
@@ -85,7 +85,7 @@ public final class ReferenceCase {
         }
         Object json;
         try {
-            json = Json.parse(text, file.toString());
+            json = JsonText.parse(text, file.toString());
         } catch (IllegalArgumentException e) {
             throw new CaseException("malformed JSON: " + e.getMessage(), e);
         }
@@ -110,10 +110,10 @@ public final class ReferenceCase {
 
     private static double tolerance(Map<String, Object> tol, String key, String where) {
         Object v = tol.get(key);
-        if (!(v instanceof Double) || !((Double) v >= 0)) {
+        if (!(v instanceof Number) || !(((Number) v).doubleValue() >= 0)) {
             throw new CaseException(where + ": tolerance '" + key + "' must be a number ≥ 0, got " + v);
         }
-        return (Double) v;
+        return ((Number) v).doubleValue();
     }
 
     private static Spec spec(String tensor, Object o, String where) {
@@ -146,10 +146,11 @@ public final class ReferenceCase {
     }
 
     private static int integer(Object v, String what) {
-        if (!(v instanceof Double) || (Double) v != Math.rint((Double) v) || Math.abs((Double) v) > Integer.MAX_VALUE) {
+        double d = v instanceof Number ? ((Number) v).doubleValue() : Double.NaN; // 3 and 3.0 alike
+        if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
             throw new CaseException(what + " must be an integer, got " + v);
         }
-        return (int) (double) (Double) v;
+        return (int) d;
     }
 
     // ---- attributes: each accessor marks the key as known ----
@@ -193,7 +194,7 @@ public final class ReferenceCase {
             List<?> l = (List<?>) v;
             return new int[] {integer(l.get(0), "attribute '" + key + "'[0]"), integer(l.get(1), "attribute '" + key + "'[1]")};
         }
-        if (v instanceof Double) {
+        if (v instanceof Number) {
             int k = integer(v, "attribute '" + key + "'");
             return new int[] {k, k};
         }
@@ -201,7 +202,7 @@ public final class ReferenceCase {
     }
 
     public double numberAttr(String key, Double def) {
-        return typedAttr(key, def, Double.class, "a number");
+        return typedAttr(key, def, Number.class, "a number").doubleValue();
     }
 
     public boolean boolAttr(String key, Boolean def) {

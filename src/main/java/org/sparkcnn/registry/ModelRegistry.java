@@ -21,6 +21,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.sparkcnn.fs.Folders;
+import org.sparkcnn.io.JsonText;
 
 /**
  * A model registry folder on any Hadoop file system (docs/retraining.md): immutable numbered
@@ -283,7 +284,7 @@ public final class ModelRegistry {
 
     private void pointTo(int version) throws IOException {
         Folders.writeFile(fs, new Path(root, CHAMPION),
-                ("{\"version\":" + version + "}\n").getBytes(StandardCharsets.UTF_8));
+                (JsonText.write(java.util.Map.of("version", version)) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /**

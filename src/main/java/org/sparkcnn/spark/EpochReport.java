@@ -1,7 +1,9 @@
 package org.sparkcnn.spark;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
-import org.sparkcnn.io.Json;
+import org.sparkcnn.io.JsonText;
 
 /** How an epoch is reported: the progress line on the console and its line of metrics.jsonl. */
 final class EpochReport {
@@ -24,39 +26,36 @@ final class EpochReport {
         return sb.toString();
     }
 
-    /** The epoch's JSON object (docs/distributed.md lists the fields); {@code globalStep} after it. */
+    /** The epoch's JSON object on one line (docs/distributed.md lists the fields, in this order); {@code globalStep} after it. */
     static String metricsLine(EpochStats s, long globalStep) {
-        StringBuilder sb = new StringBuilder("{");
-        field(sb, "epoch", s.epoch);
-        field(sb, "train_loss", s.loss());
-        field(sb, "train_accuracy", s.accuracy());
-        field(sb, "val_loss", s.validation == null ? Double.NaN : s.validation.loss());
-        field(sb, "val_accuracy", s.validation == null ? Double.NaN : s.validation.accuracy());
-        field(sb, "images_per_second", s.samples / s.seconds);
-        field(sb, "train_images", s.samples);
-        field(sb, "rounds", s.rounds);
-        field(sb, "seconds", s.seconds);
-        field(sb, "train_seconds", s.trainSeconds);
-        field(sb, "sync_seconds", s.syncSeconds);
-        field(sb, "eval_seconds", s.evalSeconds);
-        field(sb, "bad_records", s.bad.bad);
-        field(sb, "global_step", globalStep);
-        field(sb, "learning_rate", s.learningRate);
-        field(sb, "time", System.currentTimeMillis() / 1000.0);
+        ObjectNode o = JsonText.object();
+        field(o, "epoch", s.epoch);
+        field(o, "train_loss", s.loss());
+        field(o, "train_accuracy", s.accuracy());
+        field(o, "val_loss", s.validation == null ? Double.NaN : s.validation.loss());
+        field(o, "val_accuracy", s.validation == null ? Double.NaN : s.validation.accuracy());
+        field(o, "images_per_second", s.samples / s.seconds);
+        field(o, "train_images", s.samples);
+        field(o, "rounds", s.rounds);
+        field(o, "seconds", s.seconds);
+        field(o, "train_seconds", s.trainSeconds);
+        field(o, "sync_seconds", s.syncSeconds);
+        field(o, "eval_seconds", s.evalSeconds);
+        field(o, "bad_records", s.bad.bad);
+        field(o, "global_step", globalStep);
+        field(o, "learning_rate", s.learningRate);
+        field(o, "time", System.currentTimeMillis() / 1000.0);
         if (s.validation != null) {
-            sb.append("\"val_confusion\":[");
+            ArrayNode rows = o.putArray("val_confusion");
             int k = s.validation.classes;
             for (int t = 0; t < k; t++) {
-                sb.append(t == 0 ? "[" : ",[");
+                ArrayNode row = rows.addArray();
                 for (int q = 0; q < k; q++) {
-                    sb.append(q == 0 ? "" : ",").append(s.validation.confusion[t * k + q]);
+                    row.add(s.validation.confusion[t * k + q]);
                 }
-                sb.append(']');
             }
-            sb.append("],");
         }
-        sb.setLength(sb.length() - 1);
-        return sb.append('}').toString();
+        return JsonText.write(o);
     }
 
     /** {@code line} (a JSON object) with {@code fields} added at its end: numbers, or strings. */
@@ -64,28 +63,25 @@ final class EpochReport {
         if (fields.isEmpty()) {
             return line;
         }
-        StringBuilder sb = new StringBuilder(line.substring(0, line.length() - 1)).append(',');
+        ObjectNode o = (ObjectNode) JsonText.MAPPER.valueToTree(JsonText.parse(line, "a metrics line"));
         fields.forEach((k, v) -> {
             if (v instanceof Number n) {
-                field(sb, k, n.doubleValue());
+                field(o, k, n.doubleValue());
             } else {
-                sb.append(Json.quote(k)).append(':').append(Json.quote(String.valueOf(v))).append(',');
+                o.put(k, String.valueOf(v));
             }
         });
-        sb.setLength(sb.length() - 1);
-        return sb.append('}').toString();
+        return JsonText.write(o);
     }
 
-    /** NaN (no validation set) is written as null: JSON has no NaN. */
-    private static void field(StringBuilder sb, String name, double v) {
-        sb.append(Json.quote(name)).append(':');
+    /** Whole numbers as integers (1, not 1.0); NaN (no validation set) as null: JSON has no NaN. */
+    private static void field(ObjectNode o, String name, double v) {
         if (Double.isNaN(v) || Double.isInfinite(v)) {
-            sb.append("null");
+            o.putNull(name);
         } else if (v == Math.rint(v) && Math.abs(v) < 1e15) {
-            sb.append((long) v);
+            o.put(name, (long) v);
         } else {
-            sb.append(v);
+            o.put(name, v);
         }
-        sb.append(',');
     }
 }

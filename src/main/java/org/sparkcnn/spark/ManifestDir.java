@@ -1,5 +1,6 @@
 package org.sparkcnn.spark;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.FileNotFoundException;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -17,7 +18,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.sparkcnn.fs.Folders;
-import org.sparkcnn.io.Json;
+import org.sparkcnn.io.JsonText;
 import org.sparkcnn.io.ModelFile;
 import org.sparkcnn.io.ModelFileException;
 
@@ -117,10 +118,11 @@ final class ManifestDir {
             writer.write(sink);
             sink.flush();
         }
-        String manifest = "{\"format\":1,\"files\":[{\"name\":" + Json.quote(fileName) + ",\"length\":" + sink.length
-                + ",\"crc32\":" + sink.crc.getValue() + "}]}\n";
+        ObjectNode manifest = JsonText.object().put("format", 1);
+        manifest.putArray("files").addObject().put("name", fileName).put("length", sink.length)
+                .put("crc32", sink.crc.getValue());
         try (FSDataOutputStream out = fs.create(new Path(dir, MANIFEST), false)) {
-            out.write(manifest.getBytes(StandardCharsets.UTF_8));
+            out.write((JsonText.write(manifest) + "\n").getBytes(StandardCharsets.UTF_8));
         }
     }
 
@@ -227,12 +229,12 @@ final class ManifestDir {
     private static Map<String, long[]> manifest(String where, String text) throws ModelFileException {
         Object doc;
         try {
-            doc = Json.parse(text, MANIFEST);
+            doc = JsonText.parse(text, MANIFEST);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(where, "corrupt manifest: " + e.getMessage());
         }
         Object list = doc instanceof Map ? ((Map<?, ?>) doc).get("files") : null;
-        if (!(list instanceof List) || !Double.valueOf(1).equals(((Map<?, ?>) doc).get("format"))) {
+        if (!(list instanceof List) || !Integer.valueOf(1).equals(((Map<?, ?>) doc).get("format"))) {
             throw new ModelFileException(where, "corrupt manifest: expected {\"format\":1,\"files\":[…]}");
         }
         Map<String, long[]> files = new LinkedHashMap<>();
@@ -251,8 +253,8 @@ final class ManifestDir {
 
     /** A non-negative integer up to {@code max}, or -1. */
     private static long number(Object v, long max) {
-        if (v instanceof Double && (Double) v == Math.rint((Double) v) && (Double) v >= 0 && (Double) v <= max) {
-            return ((Double) v).longValue();
+        if ((v instanceof Integer || v instanceof Long) && ((Number) v).longValue() >= 0 && ((Number) v).longValue() <= max) {
+            return ((Number) v).longValue();
         }
         return -1;
     }

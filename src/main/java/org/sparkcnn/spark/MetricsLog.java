@@ -10,7 +10,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.sparkcnn.fs.Folders;
-import org.sparkcnn.io.Json;
+import org.sparkcnn.io.JsonText;
 
 /**
  * {@code metrics.jsonl} in the run folder: one JSON object per epoch, a plain file people may read
@@ -60,8 +60,8 @@ final class MetricsLog {
     /** The epoch of a line, or -1 when it is not a JSON object with an integer epoch. */
     private static int epochOf(String line) {
         try {
-            Object epoch = ((Map<?, ?>) Json.parse(line)).get("epoch");
-            return epoch instanceof Number ? ((Number) epoch).intValue() : -1;
+            Object epoch = ((Map<?, ?>) JsonText.parse(line, FILE)).get("epoch");
+            return epoch instanceof Integer ? (Integer) epoch : -1;
         } catch (RuntimeException e) {
             return -1;
         }

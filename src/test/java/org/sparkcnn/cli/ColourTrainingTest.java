@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.sparkcnn.io.Json;
+import org.sparkcnn.io.JsonText;
 import org.sparkcnn.io.ModelFile;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.spark.CheckpointStore;
@@ -61,7 +61,7 @@ class ColourTrainingTest {
         assertEquals(0, r.code(), r.toString());
         List<String> lines = Files.readAllLines(dir.resolve(run + "/metrics.jsonl"));
         assertEquals(epochs, lines.size());
-        return (Map<?, ?>) Json.parse(lines.get(lines.size() - 1));
+        return (Map<?, ?>) JsonText.parse(lines.get(lines.size() - 1), "metrics");
     }
 
     @Test

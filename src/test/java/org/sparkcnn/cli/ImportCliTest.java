@@ -182,10 +182,44 @@ class ImportCliTest {
     }
 
     @Test
-    void strictIsAnOptionOfFolderOnly() {
+    void strictIsAnOptionOfFolderOnly() throws IOException {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {
             "idx", "--strict", "--out", out()}));
         assertTrue(e.getMessage().contains("unknown option '--strict' for idx"), e.getMessage());
-        assertTrue(Import.USAGE.contains("[--strict]"), Import.USAGE);
+        assertTrue(help("folder", "--help").contains("[--strict]"));
+        assertFalse(help("idx", "--help").contains("--strict"));
+    }
+
+    /** What --help printed. */
+    private static String help(String... args) throws IOException {
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            Import.run(args);
+        } finally {
+            System.setOut(old);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theCommandsAreListedAndAMissingOrUnknownOneIsAUsageError() throws IOException {
+        String help = help("--help");
+        for (String c : new String[] {"fashion-mnist", "idx", "folder", "image-source"}) {
+            assertTrue(help.contains("\n  " + c + " "), c + " missing from:\n" + help);
+            assertTrue(help(c, "-h").startsWith("Usage: jobs/import.sh " + c + " "), c);
+        }
+        assertTrue(help("fashion-mnist", "--help").contains("(default: " + org.sparkcnn.data.Dataset.FASHION_DIR + ")"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[0]));
+        assertEquals("expected a command: fashion-mnist, idx, folder, image-source (see --help)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {"mnist", "--out", out()}));
+        assertTrue(e.getMessage().startsWith("unknown command 'mnist': expected fashion-mnist, idx"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {"folder", "--input", "x", "--out",
+            out(), "--channels", "2"}));
+        assertEquals("--channels takes 1, 3 or 4, got 2", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {"idx", "--out", out()}));
+        assertTrue(e.getMessage().contains("--images") && e.getMessage().contains("for idx"), e.getMessage());
+        assertFalse(Files.exists(Path.of(out())));
     }
 }

@@ -1,5 +1,7 @@
 package org.sparkcnn.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,13 +34,15 @@ class TrainCliTest {
             assertTrue(help.contains("\n  " + k + " "), k + " missing from:\n" + help);
         }
         assertTrue(help.contains("  syncEvery       epoch"), help);
-        assertTrue(help.contains("--resume"), help);
+        assertTrue(help.startsWith("Usage: jobs/train.sh "), help);
+        assertTrue(help.contains("--resume[=auto]") && help.contains("--overwrite") && help.contains("--set=key=value"), help);
+        assertTrue(help.endsWith(String.format(CommandLines.EXIT_CODES + "%n")), help);
     }
 
     @Test
     void badArgumentsAndKeysAreNamed() throws IOException {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Train.run(new String[] {"--bogus"}));
-        assertTrue(e.getMessage().contains("unknown argument '--bogus'"), e.getMessage());
+        assertTrue(e.getMessage().contains("unknown option '--bogus'"), e.getMessage());
         Path conf = Files.writeString(dir.resolve("c.properties"), "model = lenet5\nsyncevery = 3\n");
         e = assertThrows(IllegalArgumentException.class, () -> Train.run(new String[] {"--config", conf.toString()}));
         assertTrue(e.getMessage().contains(conf + ": unknown key 'syncevery'"), e.getMessage());
@@ -48,6 +52,30 @@ class TrainCliTest {
         e = assertThrows(IllegalArgumentException.class, () -> Train.run(new String[] {"--set", "output=y"}));
         assertTrue(e.getMessage().startsWith("train is not set"), e.getMessage());
         assertThrows(java.nio.file.NoSuchFileException.class, () -> Train.run(new String[] {"--config", "nope.properties"}));
+        e = assertThrows(IllegalArgumentException.class, () -> Train.run(new String[] {"--resume", "--resume=auto",
+            "--set", "train=x", "--set", "output=y"}));
+        assertTrue(e.getMessage().contains("give --resume or --resume=auto, not both"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Train.run(new String[] {"--resume=always"}));
+        assertTrue(e.getMessage().contains("--resume takes no value or =auto, got 'always'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Train.run(new String[] {"--set"}));
+        assertTrue(e.getMessage().contains("--set") && e.getMessage().endsWith("(see --help)"), e.getMessage());
+    }
+
+    /** --config and --set apply in the order given: a later one overrides an earlier one. */
+    @Test
+    void configAndSetApplyInTurn() throws IOException {
+        Path conf = Files.writeString(dir.resolve("c.properties"), "epochs = 3\npartitions = 9\n");
+        assertEquals("3", applied("--set", "epochs=5", "--config", conf.toString()).get("epochs"));
+        org.sparkcnn.train.TrainConfig c = applied("--config", conf.toString(), "--set", "epochs=4", "--config=" + conf,
+                "--set=epochs=6");
+        assertEquals("6", c.get("epochs"));
+        assertEquals("9", c.get("partitions"));
+    }
+
+    private static org.sparkcnn.train.TrainConfig applied(String... args) throws IOException {
+        Train t = new Train();
+        assertSame(t, CommandLines.command(t, args, ""));
+        return t.config.applyTo(org.sparkcnn.train.TrainConfig.distributed());
     }
 
     /** A dataset that does not exist is named in the error. */

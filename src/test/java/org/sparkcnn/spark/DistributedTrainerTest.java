@@ -25,7 +25,7 @@ import org.sparkcnn.data.Dataset;
 import org.sparkcnn.data.MiniBatch;
 import org.sparkcnn.data.MiniBatchStream;
 import org.sparkcnn.data.parquet.ParquetImageReader;
-import org.sparkcnn.io.Json;
+import org.sparkcnn.io.JsonText;
 import org.sparkcnn.model.ModelZoo;
 import org.sparkcnn.model.Network;
 import org.sparkcnn.optim.Sgd;
@@ -286,7 +286,7 @@ class DistributedTrainerTest {
         List<String> lines = Files.readAllLines(out.resolve("full/metrics.jsonl"));
         assertEquals(2, lines.size());
         for (int i = 0; i < 2; i++) {
-            Map<?, ?> m = (Map<?, ?>) Json.parse(lines.get(i));
+            Map<?, ?> m = (Map<?, ?>) JsonText.parse(lines.get(i), "metrics");
             assertEquals(i + 1, ((Number) m.get("epoch")).intValue());
             for (String k : List.of("train_accuracy", "val_accuracy")) {
                 double a = ((Number) m.get(k)).doubleValue();
@@ -305,7 +305,7 @@ class DistributedTrainerTest {
         Map<String, Float> tb = MetricsViewsTest.read(Files.readAllBytes(out.resolve(
                 "full/tensorboard/events.out.tfevents.sparkcnn")), new java.util.ArrayList<>(), new java.util.ArrayList<>());
         for (int i = 0; i < 2; i++) {
-            Map<?, ?> m = (Map<?, ?>) Json.parse(lines.get(i));
+            Map<?, ?> m = (Map<?, ?>) JsonText.parse(lines.get(i), "metrics");
             assertEquals(((Number) m.get("val_accuracy")).floatValue(), tb.get("val_accuracy@" + (i + 1)));
             assertEquals(((Number) m.get("learning_rate")).floatValue(), tb.get("learning_rate@" + (i + 1)));
         }
@@ -317,7 +317,7 @@ class DistributedTrainerTest {
         Network model = CheckpointStore.readModel(run + "/model", spark.sparkContext().hadoopConfiguration()).network();
 
         // the distributed evaluation of the final model equals a single-node one on the same images
-        Map<?, ?> last = (Map<?, ?>) Json.parse(lines.get(1));
+        Map<?, ?> last = (Map<?, ?>) JsonText.parse(lines.get(1), "metrics");
         Dataset d = Dataset.fromIdx(data.resolve("test/images.gz"), data.resolve("test/labels.gz"), -1, 0.2860f, 0.3530f, 10);
         LocalTrainer.Stats s = LocalTrainer.evaluate(model, d, 7);
         assertEquals(s.accuracy, ((Number) last.get("val_accuracy")).doubleValue(), 1e-12);
@@ -327,7 +327,7 @@ class DistributedTrainerTest {
     private static List<Map<?, ?>> metricsOf(Path run) throws IOException {
         List<Map<?, ?>> out = new ArrayList<>();
         for (String l : Files.readAllLines(run.resolve("metrics.jsonl"))) {
-            out.add((Map<?, ?>) Json.parse(l));
+            out.add((Map<?, ?>) org.sparkcnn.io.JsonText.parse(l, run + "/metrics.jsonl"));
         }
         return out;
     }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sparkcnn.data.parquet.DatasetInfo;
 import org.sparkcnn.data.parquet.IdxImporter;
 import org.sparkcnn.data.parquet.ParquetImageReader;
-import org.sparkcnn.io.Json;
+import org.sparkcnn.io.JsonText;
 import org.sparkcnn.io.ModelFile;
 import org.sparkcnn.train.TrainConfig;
 
@@ -94,7 +94,7 @@ class TrainingDataTest {
         assertEquals(IdxImporter.FASHION_CLASSES, r.classNames());
         assertEquals(2, r.metricsLines().size());
         for (int i = 0; i < 2; i++) {
-            Map<?, ?> m = (Map<?, ?>) Json.parse(r.metricsLines().get(i));
+            Map<?, ?> m = (Map<?, ?>) JsonText.parse(r.metricsLines().get(i), "metrics");
             assertEquals(i + 1, ((Number) m.get("epoch")).intValue());
             double acc = ((Number) m.get("val_accuracy")).doubleValue();
             assertTrue(acc >= 0 && acc <= 1, "val_accuracy " + acc);

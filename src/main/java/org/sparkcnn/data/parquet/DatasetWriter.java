@@ -1,5 +1,6 @@
 package org.sparkcnn.data.parquet;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +15,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.sparkcnn.fs.Folders;
-import org.sparkcnn.io.Json;
+import org.sparkcnn.io.JsonText;
 
 /** Writes importer output in the ImageLayout: one Parquet file per RDD partition, class names and statistics beside. */
 public final class DatasetWriter {
@@ -52,8 +53,9 @@ public final class DatasetWriter {
                     .option("parquet.block.size", ImageLayout.ROW_GROUP_BYTES)
                     .parquet(staged.toString());
             try (OutputStream o = fs.create(new Path(staged, ImageLayout.CLASSES_FILE), false)) {
-                String text = "{\"classes\": [" + classes.stream().map(Json::quote).collect(Collectors.joining(", "))
-                        + "]}\n";
+                ObjectNode file = JsonText.object();
+                classes.forEach(file.putArray("classes")::add);
+                String text = JsonText.write(file) + "\n";
                 o.write(text.getBytes(StandardCharsets.UTF_8));
             }
             if (!fs.exists(new Path(staged, "_SUCCESS"))) {
