@@ -8,29 +8,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Command line: {@code ReferenceCheck DIR...} runs every reference case under the folders and
- * prints {@code PASS name} or {@code FAIL name: what differs} per case, then {@code N passed, M failed}.
- * Exit 0 when every case passed, 1 when one failed, 2 when no case was found or a DIR is missing.
+ * Runs every reference case under some folders and prints {@code PASS name} or
+ * {@code FAIL name: what differs} per case, then {@code N passed, M failed} (jobs/reference-check.sh,
+ * whose command line is cli/CheckReferences). Status 0 when every case passed, 1 when one failed, 2
+ * when no case was found or a folder is missing.
  */
 public final class ReferenceCheck {
     private ReferenceCheck() {
     }
 
-    public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
-    }
-
-    /** The whole command, testable: returns the exit status. */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0) {
-            err.println("usage: ReferenceCheck DIR...  (runs every case folder, i.e. one with case.json, under each DIR)");
-            return 2;
-        }
+    /** The whole check of the case folders under {@code dirs}, testable: returns the exit status. */
+    public static int run(List<String> dirs, PrintStream out, PrintStream err) {
         List<Path> roots = new ArrayList<>();
-        for (String a : args) {
+        for (String a : dirs) {
             Path p = Path.of(a);
             if (!Files.isDirectory(p)) {
-                err.println("reference-check: " + a + ": " + (Files.exists(p) ? "not a directory" : "no such directory"));
+                err.println("error: " + a + ": " + (Files.exists(p) ? "not a directory" : "no such directory"));
                 return 2;
             }
             roots.add(p.toAbsolutePath().normalize());
@@ -39,12 +32,12 @@ public final class ReferenceCheck {
         try {
             cases = ReferenceRunner.findCases(roots);
         } catch (IOException e) {
-            err.println("reference-check: cannot search " + roots + ": " + e);
+            err.println("error: cannot search " + roots + ": " + e);
             return 2;
         }
         if (cases.isEmpty()) {
-            err.println("reference-check: no case folder (a folder with " + ReferenceCase.CASE_FILE + ") under "
-                    + String.join(" ", args));
+            err.println("error: no case folder (a folder with " + ReferenceCase.CASE_FILE + ") under "
+                    + String.join(" ", dirs));
             return 2;
         }
         int passed = 0, failed = 0;

@@ -202,7 +202,7 @@ class ReferenceRunnerTest {
         Files.delete(bad.resolve("y.npy"));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ReferenceCheck.run(new String[] {tmp.toString()}, print(out), print(err));
+        int status = ReferenceCheck.run(java.util.List.of(tmp.toString()), print(out), print(err));
         String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
         assertEquals(1, status);
         assertEquals(3, lines.length, String.join("\n", lines));
@@ -210,11 +210,11 @@ class ReferenceRunnerTest {
         assertEquals("PASS relu", lines[1]);
         assertEquals("1 passed, 1 failed", lines[2]);
 
-        assertEquals(0, ReferenceCheck.run(new String[] {tmp.resolve("relu").toString()}, print(out), print(err)));
+        assertEquals(0, ReferenceCheck.run(java.util.List.of(tmp.resolve("relu").toString()), print(out), print(err)));
         Path empty = tmp.resolve("nothing");
         Files.createDirectories(empty);
-        assertEquals(2, ReferenceCheck.run(new String[] {empty.toString()}, print(out), print(err)));
-        assertEquals(2, ReferenceCheck.run(new String[] {tmp.resolve("absent").toString()}, print(out), print(err)));
+        assertEquals(2, ReferenceCheck.run(java.util.List.of(empty.toString()), print(out), print(err)));
+        assertEquals(2, ReferenceCheck.run(java.util.List.of(tmp.resolve("absent").toString()), print(out), print(err)));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("no such directory"), err.toString());
     }
 
