@@ -3,5 +3,4 @@
 #   jobs/bench-rounds.sh --train data/fashion-mnist/train --models lenet5,resnet20,convnet --rounds 20
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-ensure_built
-run_main org.sparkcnn.cli.BenchRounds "$@"
+run_job org.sparkcnn.cli.BenchRounds "$@"
