@@ -99,8 +99,8 @@ public final class Bench {
         List<String> implNames = List.of("auto");
 
         @Option(names = "--peak-gflops", paramLabel = "G", defaultValue = "0", order = 14,
-                description = "--kernel conv: the --threads FMA peak (GFLOP/s, from --peak) to give shares of (default: a"
-                        + " short probe in this process before the kernel)")
+                description = "--kernel conv: the --threads FMA peak (GFLOP/s, from --peak) to give shares of (default:"
+                        + " FMA chains timed in the kernel's windows, alternating with it)")
         double peakGflops;
 
         @Option(names = "--peak", order = 15,
@@ -411,16 +411,26 @@ public final class Bench {
                 c.backward(x, w, dy, dx, dw, db);
             };
         }
-        double peak = o.peakGflops;
-        String peakSource = "--peak-gflops", peakNote = "given by --peak-gflops";
-        if (peak == 0) {
-            MachinePeak.Rates probe = MachinePeak.fma(pool, o.threads, PROBE_WARMUP, PROBE_SECONDS, 5);
-            peak = median(probe.perWindow());
-            peakSource = "probe";
-            peakNote = String.format(Locale.ROOT, "a %.1f s probe in this process before the kernel, CPU share %.2f;"
-                    + " jobs/bench.sh --peak measures it longer", PROBE_WARMUP + PROBE_SECONDS, probe.cpuShare());
+        // The peak, unless given, is one more step in the same windows, so a loaded host weighs on both alike
+        boolean probe = o.peakGflops == 0;
+        Runnable[] fwdSteps = fwd, fbSteps = fb;
+        if (probe) {
+            Runnable fma = MachinePeak.fmaStep(pool, o.threads, new float[o.threads]);
+            fwdSteps = Arrays.copyOf(fwd, k + 1);
+            fbSteps = Arrays.copyOf(fb, k + 1);
+            fwdSteps[k] = fma;
+            fbSteps[k] = fma;
         }
-        double[][] f = interleaved(fwd, o), bw = interleaved(fb, o);
+        double[][] f = interleaved(fwdSteps, o), bw = interleaved(fbSteps, o);
+        double peak = o.peakGflops;
+        if (probe) {
+            double[] both = Arrays.copyOf(f[k], 2 * o.windows);
+            System.arraycopy(bw[k], 0, both, o.windows, o.windows);
+            peak = median(both) * MachinePeak.stepFlops(o.threads) / 1e9;
+        }
+        String peakSource = probe ? "probe" : "--peak-gflops";
+        String peakNote = probe ? "FMA chains timed in the same windows as the kernel, alternating; jobs/bench.sh --peak"
+                + " for the machine alone" : "given by --peak-gflops";
         System.out.printf(Locale.ROOT, "conv %d→%d %dx%d stride %d pad %d on %dx%d, batch %d, threads %d: MACs %d%n",
                 o.in, o.out, o.kernelSize, o.kernelSize, o.stride, p, o.size, o.size, o.batch, o.threads, macs);
         System.out.printf(Locale.ROOT, "FMA peak on %d threads %.1f GFLOP/s (%s)%n", o.threads, peak, peakNote);
@@ -449,9 +459,6 @@ public final class Bench {
         line.set("impls", json);
         System.out.println(JsonText.write(line));
     }
-
-    /** The probe --kernel conv runs for its share of peak when no --peak-gflops is given: seconds of warm-up, then timed. */
-    static final double PROBE_WARMUP = 0.5, PROBE_SECONDS = 1.0;
 
     /** jobs/bench.sh --peak: FMA peak and triad bandwidth on 1 and --threads threads, with the CPU they ran on. */
     static void peak(Options o, Parallel pool) {

@@ -158,6 +158,33 @@ final class MachinePeak {
         }
     }
 
+    /** fmaChains calls per thread in one run of {@link #fmaStep}: ~2 ms, so waking the pool's threads costs little. */
+    static final int CALLS_PER_STEP = 50;
+
+    /**
+     * One run of fixed work, {@link #CALLS_PER_STEP} FMA calls on each of {@code threads} threads, to be timed
+     * like any other step (window by window beside a kernel); {@link #stepFlops} counts it. Each
+     * thread leaves its result in sink[worker] (length {@code threads}).
+     */
+    static Runnable fmaStep(Parallel pool, int threads, float[] sink) {
+        check(pool, threads);
+        finite(compile());
+        Parallel.RangeBody body = (start, end, worker) -> {
+            float acc = 0;
+            for (int c = 0; c < CALLS_PER_STEP; c++) {
+                acc += fmaChains(TURNS, 0.5f, 1f, c);
+            }
+            sink[worker] = acc;
+            finite(acc);
+        };
+        return threads == 1 ? () -> body.run(0, 1, 0) : () -> pool.forRange(threads, body);
+    }
+
+    /** FLOPs of one run of {@link #fmaStep} on {@code threads} threads. */
+    static long stepFlops(int threads) {
+        return (long) threads * CALLS_PER_STEP * FLOPS_PER_CALL;
+    }
+
     /**
      * GB/s (bytes read + written) of the triad over three arrays of {@code megabytes} MiB each on
      * {@code threads} threads, per window (at least one pass each) after {@code warmup} seconds (at least 3 passes).

@@ -60,6 +60,20 @@ class MachinePeakTest {
     }
 
     @Test
+    void theFmaStepBesideTheKernelRunsOnEveryThreadAndCountsThem() {
+        float[] sink = new float[3];
+        try (Parallel pool = new Parallel(3)) {
+            MachinePeak.fmaStep(pool, 3, sink).run();
+        }
+        for (float v : sink) {
+            // 12 chains × lanes converging to 2 (v·0.5 + 1), summed over the calls
+            assertEquals(2f * MachinePeak.CHAINS * MachinePeak.LANES * MachinePeak.CALLS_PER_STEP, v, 1e-3f * v);
+        }
+        assertEquals(3L * MachinePeak.CALLS_PER_STEP * MachinePeak.FLOPS_PER_CALL, MachinePeak.stepFlops(3));
+        assertEquals(2L * MachinePeak.CALLS_PER_STEP * MachinePeak.FLOPS_PER_CALL, MachinePeak.stepFlops(2));
+    }
+
+    @Test
     void benchPeakPrintsItsFiguresAndEndsWithTheJsonLine() {
         JobRuns.Result r = JobRuns.inJvm(Bench::run, "--peak", "--threads", "2", "--seconds", "0.2", "--warmup", "0.1",
                 "--windows", "2", "--bandwidth-mb", "2");
@@ -98,7 +112,7 @@ class MachinePeakTest {
         assertEquals("probe", p.get("peak_source"));
         double peak = ((Number) p.get("peak_gflops")).doubleValue();
         assertTrue(peak > 0 && Double.isFinite(peak), "peak " + peak);
-        assertTrue(probed.out().contains("probe in this process"), probed.out());
+        assertTrue(probed.out().contains("FMA chains timed in the same windows as the kernel"), probed.out());
     }
 
     @Test
