@@ -42,8 +42,9 @@ public final class Bench {
     }
 
     @Command(name = "jobs/bench.sh", sortOptions = false, description = {
-        "Throughput of the engine alone (no Spark): a model's training step or inference pass (--model, --mode), or one",
-        "convolution (--kernel conv). Warm-up, then timed windows; prints median, min and max, and as its last line one",
+        "Throughput of the engine alone (no Spark): a model's training step or inference pass (--model, --mode), one",
+        "convolution (--kernel conv, also as a share of this machine's FMA peak), or the machine's own FP32 FMA peak and",
+        "memory bandwidth (--peak). Warm-up, then timed windows; prints median, min and max, and as its last line one",
         "JSON object.", ""})
     static final class Options {
         @Option(names = "--model", paramLabel = "NAME", order = 1,
@@ -97,23 +98,39 @@ public final class Bench {
                 description = "--kernel conv: implementation(s), timed window by window in turn (default auto)")
         List<String> implNames = List.of("auto");
 
-        @Option(names = "--batch", paramLabel = "N", defaultValue = "-1", order = 14,
+        @Option(names = "--peak-gflops", paramLabel = "G", defaultValue = "0", order = 14,
+                description = "--kernel conv: the --threads FMA peak (GFLOP/s, from --peak) to give shares of (default:"
+                        + " FMA chains timed in the kernel's windows, alternating with it)")
+        double peakGflops;
+
+        @Option(names = "--peak", order = 15,
+                description = "measure this machine instead: FP32 FMA peak (Vector API FMA chains in registers) and memory"
+                        + " bandwidth (triad a = b + s·c), each on 1 and --threads threads; --seconds and --warmup are"
+                        + " split over these measurements")
+        boolean peak;
+
+        @Option(names = "--bandwidth-mb", paramLabel = "MB", defaultValue = "128", order = 16,
+                description = "--peak: MiB of each of the triad's three arrays, well beyond the last-level cache (default:"
+                        + " ${DEFAULT-VALUE})")
+        int bandwidthMb;
+
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "-1", order = 17,
                 description = "images per step (default 64 for train and kernels, 256 for infer)")
         int batch;
 
-        @Option(names = "--threads", paramLabel = "N", order = 15,
+        @Option(names = "--threads", paramLabel = "N", order = 18,
                 description = "intra-op threads (default: available processors, here ${DEFAULT-VALUE})")
         int threads = Runtime.getRuntime().availableProcessors();
 
-        @Option(names = "--seconds", paramLabel = "S", defaultValue = "10", order = 16,
+        @Option(names = "--seconds", paramLabel = "S", defaultValue = "10", order = 19,
                 description = "total timed seconds, split into --windows windows (default: ${DEFAULT-VALUE})")
         double seconds;
 
-        @Option(names = "--windows", paramLabel = "N", defaultValue = "5", order = 17,
+        @Option(names = "--windows", paramLabel = "N", defaultValue = "5", order = 20,
                 description = "timed windows (default: ${DEFAULT-VALUE})")
         int windows;
 
-        @Option(names = "--warmup", paramLabel = "S", defaultValue = "10", order = 18,
+        @Option(names = "--warmup", paramLabel = "S", defaultValue = "10", order = 21,
                 description = "seconds of untimed steps first (default: ${DEFAULT-VALUE}: the JIT needs them)")
         double warmup;
 
@@ -149,7 +166,22 @@ public final class Bench {
         for (String s : o.implNames) {
             o.impls.add(Convolution.Impl.parse(s, "--impl"));
         }
-        if (o.kernel != null) {
+        if (!(o.peakGflops >= 0 && Double.isFinite(o.peakGflops))) {
+            throw new IllegalArgumentException("--peak-gflops takes a number > 0 (GFLOP/s), got " + o.peakGflops);
+        }
+        if (o.peakGflops > 0 && o.kernel == null) {
+            throw new IllegalArgumentException("--peak-gflops applies to --kernel conv only");
+        }
+        if (o.peak) {
+            if (o.kernel != null || o.model != null) {
+                throw new IllegalArgumentException("--peak measures the machine alone: give it without --model and --kernel");
+            }
+            long heap = Runtime.getRuntime().maxMemory();
+            if (o.bandwidthMb < 1 || 3L * o.bandwidthMb * (1L << 20) > heap * 0.9 || o.bandwidthMb > 8191) {
+                throw new IllegalArgumentException("--bandwidth-mb takes MiB per array >= 1 with three arrays within 90 % of"
+                        + " the heap (" + (heap >> 20) + " MiB; JAVA_OPTS=-Xmx... for more), got " + o.bandwidthMb);
+            }
+        } else if (o.kernel != null) {
             if (!o.kernel.equals("conv")) {
                 throw new IllegalArgumentException("--kernel takes conv, got '" + o.kernel + "'");
             }
@@ -187,17 +219,29 @@ public final class Bench {
 
     /** Timed windows of a step; returns steps per second of each window and the bytes per step. */
     static double[] measure(Runnable step, Options o, long[] bytesPerStep) {
-        long end = System.nanoTime() + (long) (o.warmup * 1e9);
+        warm(step, o.warmup);
+        long[] steps = new long[1];
+        long bytes0 = allocatedBytes();
+        double[] rates = windows(step, o.seconds, o.windows, steps);
+        bytesPerStep[0] = (allocatedBytes() - bytes0) / steps[0];
+        return rates;
+    }
+
+    /** Runs {@code step} for {@code seconds}, at least 3 times. */
+    static void warm(Runnable step, double seconds) {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
         int warm = 0;
         while (warm < 3 || System.nanoTime() < end) {
             step.run();
             warm++;
         }
-        double[] rates = new double[o.windows];
-        long window = (long) (o.seconds / o.windows * 1e9);
-        long steps = 0;
-        long bytes0 = allocatedBytes();
-        for (int w = 0; w < o.windows; w++) {
+    }
+
+    /** Steps per second in each of {@code windows} windows sharing {@code seconds} (at least one step each); steps[0] gets their count. */
+    static double[] windows(Runnable step, double seconds, int windows, long[] steps) {
+        double[] rates = new double[windows];
+        long window = (long) (seconds / windows * 1e9);
+        for (int w = 0; w < windows; w++) {
             long t0 = System.nanoTime();
             int n = 0;
             do {
@@ -205,9 +249,8 @@ public final class Bench {
                 n++;
             } while (System.nanoTime() - t0 < window);
             rates[w] = n / ((System.nanoTime() - t0) / 1e9);
-            steps += n;
+            steps[0] += n;
         }
-        bytesPerStep[0] = (allocatedBytes() - bytes0) / steps;
         return rates;
     }
 
@@ -223,7 +266,9 @@ public final class Bench {
             return;
         }
         try (Parallel pool = new Parallel(o.threads)) {
-            if (o.kernel != null) {
+            if (o.peak) {
+                peak(o, pool);
+            } else if (o.kernel != null) {
                 kernel(o, pool);
             } else {
                 model(o, pool);
@@ -366,40 +411,104 @@ public final class Bench {
                 c.backward(x, w, dy, dx, dw, db);
             };
         }
-        double[][] f = interleaved(fwd, o), bw = interleaved(fb, o);
+        // The peak, unless given, is one more step in the same windows, so a loaded host weighs on both alike
+        boolean probe = o.peakGflops == 0;
+        Runnable[] fwdSteps = fwd, fbSteps = fb;
+        if (probe) {
+            Runnable fma = MachinePeak.fmaStep(pool, o.threads, new float[o.threads]);
+            fwdSteps = Arrays.copyOf(fwd, k + 1);
+            fbSteps = Arrays.copyOf(fb, k + 1);
+            fwdSteps[k] = fma;
+            fbSteps[k] = fma;
+        }
+        double[][] f = interleaved(fwdSteps, o), bw = interleaved(fbSteps, o);
+        double peak = o.peakGflops;
+        if (probe) {
+            double[] both = Arrays.copyOf(f[k], 2 * o.windows);
+            System.arraycopy(bw[k], 0, both, o.windows, o.windows);
+            peak = median(both) * MachinePeak.stepFlops(o.threads) / 1e9;
+        }
+        String peakSource = probe ? "probe" : "--peak-gflops";
+        String peakNote = probe ? "FMA chains timed in the same windows as the kernel, alternating; jobs/bench.sh --peak"
+                + " for the machine alone" : "given by --peak-gflops";
         System.out.printf(Locale.ROOT, "conv %d→%d %dx%d stride %d pad %d on %dx%d, batch %d, threads %d: MACs %d%n",
                 o.in, o.out, o.kernelSize, o.kernelSize, o.stride, p, o.size, o.size, o.batch, o.threads, macs);
+        System.out.printf(Locale.ROOT, "FMA peak on %d threads %.1f GFLOP/s (%s)%n", o.threads, peak, peakNote);
         ArrayNode json = JsonText.object().arrayNode();
         for (int i = 0; i < k; i++) {
             String name = o.impls.get(i).name().toLowerCase(Locale.ROOT) + " ("
                     + convs[i].getClass().getSimpleName() + ")";
             double fm = median(f[i]), bm = median(bw[i]);
-            System.out.printf(Locale.ROOT, "%-34s forward %8.3f ms %6.1f GFLOP/s (min %.1f max %.1f)%n", name, 1e3 / fm,
-                    2.0 * macs * fm / 1e9, 2.0 * macs * min(f[i]) / 1e9, 2.0 * macs * max(f[i]) / 1e9);
-            System.out.printf(Locale.ROOT, "%-34s fwd+bwd %8.3f ms %6.1f GFLOP/s (min %.1f max %.1f)%n", "", 1e3 / bm,
-                    6.0 * macs * bm / 1e9, 6.0 * macs * min(bw[i]) / 1e9, 6.0 * macs * max(bw[i]) / 1e9);
+            double fg = 2.0 * macs * fm / 1e9, bg = 6.0 * macs * bm / 1e9;
+            System.out.printf(Locale.ROOT, "%-34s forward %8.3f ms %6.1f GFLOP/s (min %.1f max %.1f) %5.1f %% of peak%n", name,
+                    1e3 / fm, fg, 2.0 * macs * min(f[i]) / 1e9, 2.0 * macs * max(f[i]) / 1e9, 100 * fg / peak);
+            System.out.printf(Locale.ROOT, "%-34s fwd+bwd %8.3f ms %6.1f GFLOP/s (min %.1f max %.1f) %5.1f %% of peak%n", "",
+                    1e3 / bm, bg, 6.0 * macs * min(bw[i]) / 1e9, 6.0 * macs * max(bw[i]) / 1e9, 100 * bg / peak);
             json.addObject().put("impl", o.impls.get(i).name().toLowerCase(Locale.ROOT))
-                    .put("class", convs[i].getClass().getSimpleName()).put("forward_gflops", round1(2.0 * macs * fm / 1e9))
-                    .put("forward_backward_gflops", round1(6.0 * macs * bm / 1e9));
+                    .put("class", convs[i].getClass().getSimpleName()).put("forward_gflops", round1(fg))
+                    .put("forward_backward_gflops", round1(bg)).put("forward_peak_percent", round1(100 * fg / peak))
+                    .put("forward_backward_peak_percent", round1(100 * bg / peak));
         }
-        double f0 = median(f[0]), b0 = median(bw[0]);
+        double f0 = 2.0 * macs * median(f[0]) / 1e9, b0 = 6.0 * macs * median(bw[0]) / 1e9;
         ObjectNode line = JsonText.object().put("kernel", "conv").put("in", o.in).put("out", o.out).put("size", o.size)
                 .put("kernel_size", o.kernelSize).put("stride", o.stride).put("padding", p).put("batch", o.batch)
-                .put("threads", o.threads).put("forward_gflops", round1(2.0 * macs * f0 / 1e9))
-                .put("forward_backward_gflops", round1(6.0 * macs * b0 / 1e9));
+                .put("threads", o.threads).put("forward_gflops", round1(f0))
+                .put("forward_backward_gflops", round1(b0)).put("peak_gflops", round1(peak)).put("peak_source", peakSource)
+                .put("forward_peak_percent", round1(100 * f0 / peak))
+                .put("forward_backward_peak_percent", round1(100 * b0 / peak));
         line.set("impls", json);
         System.out.println(JsonText.write(line));
+    }
+
+    /** jobs/bench.sh --peak: FMA peak and triad bandwidth on 1 and --threads threads, with the CPU they ran on. */
+    static void peak(Options o, Parallel pool) {
+        int n = o.threads, parts = n > 1 ? 4 : 2;
+        double warm = o.warmup / parts, secs = o.seconds / parts;
+        String cpu = MachinePeak.cpuInfo("model name"), mhz = MachinePeak.cpuInfo("cpu MHz");
+        System.out.printf(Locale.ROOT, "cpu %s (%d available processors); vector %d bits, %d float lanes; %d FMA chains per"
+                        + " thread%n", cpu == null ? "unknown" : cpu, Runtime.getRuntime().availableProcessors(),
+                MachinePeak.S.vectorBitSize(), MachinePeak.LANES, MachinePeak.CHAINS);
+        MachinePeak.Rates f1 = MachinePeak.fma(pool, 1, warm, secs, o.windows);
+        MachinePeak.Rates fn = n > 1 ? MachinePeak.fma(pool, n, warm, secs, o.windows) : f1;
+        long allocated = f1.allocatedBytes() + (n > 1 ? fn.allocatedBytes() : 0);
+        printRates("FMA peak, 1 thread", f1, "GFLOP/s", o, secs);
+        if (mhz != null && mhz.matches("[0-9.]+") && Double.parseDouble(mhz) > 0) {
+            // Intel with two 512-bit FMA units: ~2; AMD running 512-bit FMAs as two halves: ~1
+            System.out.printf(Locale.ROOT, "  = %.2f vector FMAs per cycle at the %s MHz /proc/cpuinfo names (turbo moves it)%n",
+                    median(f1.perWindow()) / (2.0 * MachinePeak.LANES) / (Double.parseDouble(mhz) / 1e3), mhz);
+        }
+        if (n > 1) {
+            printRates("FMA peak, " + n + " threads", fn, "GFLOP/s", o, secs);
+        }
+        if (allocated > MachinePeak.FALLBACK_BYTES) {
+            System.out.printf(Locale.ROOT, "warning: the FMA windows allocated %d bytes: C2 did not intrinsify the Vector API"
+                    + " (the figures are its slow fallback's); give more --warmup%n", allocated);
+        }
+        MachinePeak.Rates b1 = MachinePeak.bandwidth(pool, 1, o.bandwidthMb, warm, secs, o.windows);
+        MachinePeak.Rates bn = n > 1 ? MachinePeak.bandwidth(pool, n, o.bandwidthMb, warm, secs, o.windows) : b1;
+        String triad = "triad 3 × " + o.bandwidthMb + " MiB, ";
+        printRates(triad + "1 thread", b1, "GB/s", o, secs);
+        if (n > 1) {
+            printRates(triad + n + " threads", bn, "GB/s", o, secs);
+        }
+        System.out.println(JsonText.write(JsonText.object().put("probe", "peak").put("cpu", cpu == null ? "unknown" : cpu)
+                .put("threads", n).put("vector_bits", MachinePeak.S.vectorBitSize()).put("vector_lanes", MachinePeak.LANES)
+                .put("peak_gflops_1", round1(median(f1.perWindow()))).put("peak_gflops_n", round1(median(fn.perWindow())))
+                .put("bandwidth_gbs_1", round1(median(b1.perWindow()))).put("bandwidth_gbs_n", round1(median(bn.perWindow())))
+                .put("bandwidth_mib_per_array", o.bandwidthMb).put("fma_allocated_bytes", allocated)
+                .put("cpu_share_n", Math.round(fn.cpuShare() * 100) / 100.0)));
+    }
+
+    private static void printRates(String what, MachinePeak.Rates rates, String unit, Options o, double seconds) {
+        double[] r = rates.perWindow();
+        System.out.printf(Locale.ROOT, "%-30s %-7s median %6.1f min %6.1f max %6.1f (%d windows of %.2f s; CPU share %.2f)%n",
+                what + ":", unit, median(r), min(r), max(r), o.windows, seconds / o.windows, rates.cpuShare());
     }
 
     /** Rates (runs/s) per step, warm-up for each, then each timed window taken by every step in turn. */
     private static double[][] interleaved(Runnable[] steps, Options o) {
         for (Runnable step : steps) {
-            long end = System.nanoTime() + (long) (o.warmup * 1e9 / steps.length);
-            int warm = 0;
-            while (warm < 3 || System.nanoTime() < end) {
-                step.run();
-                warm++;
-            }
+            warm(step, o.warmup / steps.length);
         }
         double[][] rates = new double[steps.length][o.windows];
         long window = (long) (o.seconds / o.windows / steps.length * 1e9);
