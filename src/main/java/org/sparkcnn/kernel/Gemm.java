@@ -13,6 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>
  * Every element of C is summed over k in the same order (KC blocks, ascending) whatever the
  * sub-matrix a caller asks for, so splitting C across threads never changes a bit.
+ * <p>
+ * As in {@link WindowGemm}, no vector crosses a method boundary: each micro-kernel loads, adds and
+ * stores its own rows of C.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -156,21 +159,31 @@ public final class Gemm {
     /** One mb×w block of C from a packed strip and panel; kept apart so gemm() stays small for C2. */
     private static void tile(int kb, Scratch s, int ao, int bo, int mb, int w, float[] c, int co, int ldc) {
         if (mb == MR && w == NR) {
-            micro(kb, s.a, ao, s.b, bo, c, co, ldc);
+            micro(kb, s.a, ao, s.b, bo, s.tmp);
+            addRows(s.tmp, MR, c, co, ldc);
         } else if (mb == 4 && w == NR) {
             // 16 and 64 rows leave 4: a narrower tile instead of the edge path
-            micro4(kb, s.a, ao, s.b, bo, c, co, ldc);
+            micro4(kb, s.a, ao, s.b, bo, s.tmp);
+            addRows(s.tmp, 4, c, co, ldc);
         } else if (mb == 2 && w == NR) {
-            micro2(kb, s.a, ao, s.b, bo, c, co, ldc);
+            micro2(kb, s.a, ao, s.b, bo, s.tmp);
+            addRows(s.tmp, 2, c, co, ldc);
         } else {
-            // Edge block: same arithmetic into a zeroed tile, then add its valid part.
-            Arrays.fill(s.tmp, 0f);
-            micro(kb, s.a, ao, s.b, bo, s.tmp, 0, NR);
+            // Edge block: the whole tile, then its valid part (0 + x: the rounding the zeroed tile gave)
+            micro(kb, s.a, ao, s.b, bo, s.tmp);
             for (int ii = 0; ii < mb; ii++) {
                 for (int jj = 0; jj < w; jj++) {
-                    c[co + ii * ldc + jj] += s.tmp[ii * NR + jj];
+                    c[co + ii * ldc + jj] += 0f + s.tmp[ii * NR + jj];
                 }
             }
+        }
+    }
+
+    /** C[rows×NR] += t, row i of t at i·NR. */
+    private static void addRows(float[] t, int rows, float[] c, int co, int ldc) {
+        for (int i = 0, o = co; i < rows; i++, o += ldc) {
+            FloatVector.fromArray(S, c, o).add(FloatVector.fromArray(S, t, i * NR)).intoArray(c, o);
+            FloatVector.fromArray(S, c, o + L).add(FloatVector.fromArray(S, t, i * NR + L)).intoArray(c, o + L);
         }
     }
 
@@ -229,8 +242,12 @@ public final class Gemm {
         }
     }
 
-    /** C[MR×NR] += Ap[kb×MR]ᵀ-strip · Bp panel, twelve vector accumulators. */
-    private static void micro(int kb, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+    /**
+     * t[MR×NR] = Ap[kb×MR]ᵀ-strip · Bp panel, twelve vector accumulators. It stores rather than adds
+     * into C: the loads and adds of C would push the compilation past C2's inlining budget, and the
+     * Vector API calls beyond it are inlined late, untyped, with boxes (see docs/performance.md).
+     */
+    private static void micro(int kb, float[] ap, int ao, float[] bp, int bo, float[] t) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
         FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
@@ -258,16 +275,22 @@ public final class Gemm {
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
-        addTo(c, co, c00, c01);
-        addTo(c, co + ldc, c10, c11);
-        addTo(c, co + 2 * ldc, c20, c21);
-        addTo(c, co + 3 * ldc, c30, c31);
-        addTo(c, co + 4 * ldc, c40, c41);
-        addTo(c, co + 5 * ldc, c50, c51);
+        c00.intoArray(t, 0);
+        c01.intoArray(t, L);
+        c10.intoArray(t, NR);
+        c11.intoArray(t, NR + L);
+        c20.intoArray(t, 2 * NR);
+        c21.intoArray(t, 2 * NR + L);
+        c30.intoArray(t, 3 * NR);
+        c31.intoArray(t, 3 * NR + L);
+        c40.intoArray(t, 4 * NR);
+        c41.intoArray(t, 4 * NR + L);
+        c50.intoArray(t, 5 * NR);
+        c51.intoArray(t, 5 * NR + L);
     }
 
     /** The first four rows of a strip (same arithmetic per element as {@link #micro}). */
-    private static void micro4(int kb, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+    private static void micro4(int kb, float[] ap, int ao, float[] bp, int bo, float[] t) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         for (int p = 0; p < kb; p++) {
@@ -288,14 +311,18 @@ public final class Gemm {
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
         }
-        addTo(c, co, c00, c01);
-        addTo(c, co + ldc, c10, c11);
-        addTo(c, co + 2 * ldc, c20, c21);
-        addTo(c, co + 3 * ldc, c30, c31);
+        c00.intoArray(t, 0);
+        c01.intoArray(t, L);
+        c10.intoArray(t, NR);
+        c11.intoArray(t, NR + L);
+        c20.intoArray(t, 2 * NR);
+        c21.intoArray(t, 2 * NR + L);
+        c30.intoArray(t, 3 * NR);
+        c31.intoArray(t, 3 * NR + L);
     }
 
     /** The first two rows of a strip. */
-    private static void micro2(int kb, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc) {
+    private static void micro2(int kb, float[] ap, int ao, float[] bp, int bo, float[] t) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z;
         for (int p = 0; p < kb; p++) {
@@ -310,12 +337,9 @@ public final class Gemm {
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
         }
-        addTo(c, co, c00, c01);
-        addTo(c, co + ldc, c10, c11);
-    }
-
-    private static void addTo(float[] c, int o, FloatVector v0, FloatVector v1) {
-        FloatVector.fromArray(S, c, o).add(v0).intoArray(c, o);
-        FloatVector.fromArray(S, c, o + L).add(v1).intoArray(c, o + L);
+        c00.intoArray(t, 0);
+        c01.intoArray(t, L);
+        c10.intoArray(t, NR);
+        c11.intoArray(t, NR + L);
     }
 }

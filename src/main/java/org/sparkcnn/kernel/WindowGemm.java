@@ -12,7 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>
  * Single-threaded; each element of C is summed over p in ascending order (forward) or over j in
  * lane-parallel then lane order (weight gradient), independent of how callers split the work.
- * Every Vector API call sits in a small method: C2 stops intrinsifying them in large ones.
+ * Each kernel keeps its vectors to itself: no vector is passed to or returned from a method of
+ * ours (results go out through arrays). C2 inlines a small helper only while the caller's profile
+ * marks its call site hot, and when it does not, the vector becomes a heap object at the call and
+ * every operation feeding it allocates: the compile-order-dependent allocation of issue 14.
  */
 public final class WindowGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -112,12 +115,18 @@ public final class WindowGemm {
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }
-        store(c, co, c00, c01);
-        store(c, co + ldc, c10, c11);
-        store(c, co + 2 * ldc, c20, c21);
-        store(c, co + 3 * ldc, c30, c31);
-        store(c, co + 4 * ldc, c40, c41);
-        store(c, co + 5 * ldc, c50, c51);
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + L);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + L);
+        c40.intoArray(c, co + 4 * ldc);
+        c41.intoArray(c, co + 4 * ldc + L);
+        c50.intoArray(c, co + 5 * ldc);
+        c51.intoArray(c, co + 5 * ldc + L);
     }
 
     private static void micro4(int k, float[] ap, int ao, float[] x, int xo, int[] off, float[] c, int co, int ldc) {
@@ -141,10 +150,14 @@ public final class WindowGemm {
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
         }
-        store(c, co, c00, c01);
-        store(c, co + ldc, c10, c11);
-        store(c, co + 2 * ldc, c20, c21);
-        store(c, co + 3 * ldc, c30, c31);
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + L);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + L);
     }
 
     private static void micro2(int k, float[] ap, int ao, float[] x, int xo, int[] off, float[] c, int co, int ldc) {
@@ -162,8 +175,10 @@ public final class WindowGemm {
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
         }
-        store(c, co, c00, c01);
-        store(c, co + ldc, c10, c11);
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + L);
     }
 
     private static void micro1(int k, float[] ap, int ao, float[] x, int xo, int[] off, float[] c, int co) {
@@ -174,12 +189,8 @@ public final class WindowGemm {
             c00 = a.fma(FloatVector.fromArray(S, x, xi), c00);
             c01 = a.fma(FloatVector.fromArray(S, x, xi + L), c01);
         }
-        store(c, co, c00, c01);
-    }
-
-    private static void store(float[] c, int o, FloatVector v0, FloatVector v1) {
-        v0.intoArray(c, o);
-        v1.intoArray(c, o + L);
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + L);
     }
 
     /**
@@ -235,10 +246,12 @@ public final class WindowGemm {
 
     // The dot kernels add to the partial lane sums kept in out (one vector per element of C).
     private static void dot4x3(int n, float[] a, int a0, int lda, float[] x, int x0, int x1, int x2, float[] out) {
-        FloatVector s00 = lane(out, 0), s01 = lane(out, 1), s02 = lane(out, 2);
-        FloatVector s10 = lane(out, 3), s11 = lane(out, 4), s12 = lane(out, 5);
-        FloatVector s20 = lane(out, 6), s21 = lane(out, 7), s22 = lane(out, 8);
-        FloatVector s30 = lane(out, 9), s31 = lane(out, 10), s32 = lane(out, 11);
+        FloatVector s00 = FloatVector.fromArray(S, out, 0), s01 = FloatVector.fromArray(S, out, L);
+        FloatVector s02 = FloatVector.fromArray(S, out, 2 * L), s10 = FloatVector.fromArray(S, out, 3 * L);
+        FloatVector s11 = FloatVector.fromArray(S, out, 4 * L), s12 = FloatVector.fromArray(S, out, 5 * L);
+        FloatVector s20 = FloatVector.fromArray(S, out, 6 * L), s21 = FloatVector.fromArray(S, out, 7 * L);
+        FloatVector s22 = FloatVector.fromArray(S, out, 8 * L), s30 = FloatVector.fromArray(S, out, 9 * L);
+        FloatVector s31 = FloatVector.fromArray(S, out, 10 * L), s32 = FloatVector.fromArray(S, out, 11 * L);
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
         for (int j = 0; j < n; j += L) {
             FloatVector b0 = FloatVector.fromArray(S, x, x0 + j);
@@ -261,24 +274,23 @@ public final class WindowGemm {
             s31 = v.fma(b1, s31);
             s32 = v.fma(b2, s32);
         }
-        put3(out, 0, s00, s01, s02);
-        put3(out, 3 * L, s10, s11, s12);
-        put3(out, 6 * L, s20, s21, s22);
-        put3(out, 9 * L, s30, s31, s32);
-    }
-
-    private static FloatVector lane(float[] out, int i) {
-        return FloatVector.fromArray(S, out, i * L);
-    }
-
-    private static void put3(float[] out, int o, FloatVector v0, FloatVector v1, FloatVector v2) {
-        v0.intoArray(out, o);
-        v1.intoArray(out, o + L);
-        v2.intoArray(out, o + 2 * L);
+        s00.intoArray(out, 0);
+        s01.intoArray(out, L);
+        s02.intoArray(out, 2 * L);
+        s10.intoArray(out, 3 * L);
+        s11.intoArray(out, 4 * L);
+        s12.intoArray(out, 5 * L);
+        s20.intoArray(out, 6 * L);
+        s21.intoArray(out, 7 * L);
+        s22.intoArray(out, 8 * L);
+        s30.intoArray(out, 9 * L);
+        s31.intoArray(out, 10 * L);
+        s32.intoArray(out, 11 * L);
     }
 
     private static void dot4x1(int n, float[] a, int a0, int lda, float[] x, int x0, float[] out) {
-        FloatVector s0 = lane(out, 0), s1 = lane(out, 1), s2 = lane(out, 2), s3 = lane(out, 3);
+        FloatVector s0 = FloatVector.fromArray(S, out, 0), s1 = FloatVector.fromArray(S, out, L);
+        FloatVector s2 = FloatVector.fromArray(S, out, 2 * L), s3 = FloatVector.fromArray(S, out, 3 * L);
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
         for (int j = 0; j < n; j += L) {
             FloatVector b = FloatVector.fromArray(S, x, x0 + j);
@@ -294,7 +306,7 @@ public final class WindowGemm {
     }
 
     private static void dot1(int n, float[] a, int a0, float[] x, int x0, float[] out) {
-        FloatVector s = lane(out, 0);
+        FloatVector s = FloatVector.fromArray(S, out, 0);
         for (int j = 0; j < n; j += L) {
             s = FloatVector.fromArray(S, a, a0 + j).fma(FloatVector.fromArray(S, x, x0 + j), s);
         }
