@@ -4,14 +4,14 @@ package org.sparkcnn.kernel;
  * A batched 2-D cross-correlation of one geometry and batch size, with its scratch allocated once.
  * {@link #create} picks the implementation from the geometry alone (never from the thread count
  * or a timing, so that the rounding does not depend on them): {@link DirectConvolution} reads the
- * padded image in place (stride 1 only), {@link Im2colConvolution} unfolds it.
+ * padded image (split into its stride phases) in place, {@link Im2colConvolution} unfolds it.
  */
 public interface Convolution {
     /** Which implementation {@link #create} builds. */
     enum Impl {
         /** By {@link #preferDirect}, from the geometry alone. */
         AUTO,
-        /** {@link DirectConvolution} where it applies (stride 1), else unfolding. */
+        /** {@link DirectConvolution} for every geometry. */
         DIRECT,
         IM2COL;
 
@@ -42,13 +42,17 @@ public interface Convolution {
 
     /**
      * Unfolding costs about as much per unfolded element as outC multiply-adds earn, so it pays
-     * only with many output channels; the direct form instead wastes the (kw−1) dropped columns per
-     * row, most on small images. Measured per shape of the four models (docs/performance.md): direct
-     * wins below 48 output channels, except 1×1 on small images, where unfolding is no copy at all.
+     * only with many output channels; the direct form instead wastes the dropped columns per row,
+     * most on small images. Measured per shape of the four models (docs/performance.md): at stride
+     * 1 direct wins below 48 output channels, except 1×1 on small images, where unfolding is no copy
+     * at all; strided, where unfolding is a gather, direct wins or ties at every shape measured
+     * (resnet20's 3×3 stride 2, 16→32 1.63× and 32→64 1.17× forward+backward).
      */
     static boolean preferDirect(ConvGeometry g) {
-        boolean pointwise = g.kh == 1 && g.kw == 1 && g.padTop + g.padBottom + g.padLeft + g.padRight == 0;
-        return DirectConvolution.supports(g) && g.outC < 48 && !(pointwise && g.outH * g.outW < 400);
+        boolean pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1
+                && g.padTop + g.padBottom + g.padLeft + g.padRight == 0;
+        boolean strided = g.sh > 1 || g.sw > 1;
+        return DirectConvolution.supports(g) && (strided || g.outC < 48 && !(pointwise && g.outH * g.outW < 400));
     }
 
     ConvGeometry geometry();

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.sparkcnn.tensor.Shapes;
 
 /**
- * Both convolutions (im2col + GEMM, and direct for stride 1) forward and backward against a direct 7-loop convolution
+ * Both convolutions (im2col + GEMM, and direct) forward and backward against a direct 7-loop convolution
  * accumulated in double, on random geometries including the awkward ones: one channel, odd
  * sizes, stride 2, batch 1, dilation, full and asymmetric padding, the 1×1 pointwise path.
  */
@@ -46,6 +46,13 @@ class ConvolutionTest {
         {19, 2, 5, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
         {17, 3, 4, 4, 5, 2, 2, 1, 1, 1, 1, 0, 1, 1, 0},
         {35, 1, 3, 3, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
+        // strided direct form: phases of several images per group, odd and even sizes, unused phases
+        {19, 3, 8, 8, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},   // resnet20's down-sampling 3×3
+        {17, 4, 9, 8, 6, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   // its 1×1 shortcut, odd height
+        {3, 2, 7, 9, 3, 3, 3, 2, 3, 2, 1, 2, 1, 0, 2},    // stride 2×3, dilated rows
+        // padding wider than the kernel's span (the zero border of dY is not negative)
+        {2, 2, 4, 5, 3, 1, 1, 2, 2, 1, 1, 1, 2, 2, 1},
+        {2, 1, 5, 4, 2, 3, 3, 1, 1, 1, 1, 3, 4, 3, 3},
     };
 
     @Test
@@ -127,9 +134,8 @@ class ConvolutionTest {
         for (Parallel par : new Parallel[] {ONE, TWO}) {
             java.util.List<Convolution> impls = new java.util.ArrayList<>();
             impls.add(new Im2colConvolution(g, n, par));
-            if (DirectConvolution.supports(g)) {
-                impls.add(new DirectConvolution(g, n, par));
-            }
+            assertTrue(DirectConvolution.supports(g), what);
+            impls.add(new DirectConvolution(g, n, par));
             for (Convolution conv : impls) {
                 check(what + " " + conv.getClass().getSimpleName(), conv, g, n, x, w, b, dy, y, ym, dx, dxm, dw, dwm, db, dbm);
             }
