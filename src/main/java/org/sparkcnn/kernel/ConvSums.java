@@ -16,6 +16,23 @@ final class ConvSums {
         }
     }
 
+    /**
+     * out[outOff + k·rows + p] = Σ_part partials[part·rows·cols + p·cols + k] in part order, for
+     * flat indices i = k·rows + p in [s, e): partials transposed (rows × cols, k &lt; cols).
+     */
+    static void sumPartsTransposed(float[] partials, int parts, int rows, int cols, int s, int e, float[] out,
+            int outOff) {
+        int size = rows * cols;
+        for (int i = s; i < e; i++) {
+            int k = i / rows, p = i - k * rows;
+            float sum = 0f;
+            for (int part = 0, o = p * cols + k; part < parts; part++, o += size) {
+                sum += partials[o];
+            }
+            out[outOff + i] = sum;
+        }
+    }
+
     /** db[dbOff + k] = Σ over images and positions of dy (NCHW, hw positions per plane), for k in [s, e). */
     static void biasGradients(float[] dy, int batch, int channels, int hw, int s, int e, float[] db, int dbOff) {
         int outSize = channels * hw;

@@ -50,6 +50,9 @@ class ConvolutionTest {
         {19, 3, 8, 8, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},   // resnet20's down-sampling 3×3
         {17, 4, 9, 8, 6, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   // its 1×1 shortcut, odd height
         {3, 2, 7, 9, 3, 3, 3, 2, 3, 2, 1, 2, 1, 0, 2},    // stride 2×3, dilated rows
+        // output channels past two vectors: the weight gradient's 6×2 tiles with 1-row and 1-vector tails
+        {9, 3, 6, 5, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {3, 5, 7, 7, 33, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
         // padding wider than the kernel's span (the zero border of dY is not negative)
         {2, 2, 4, 5, 3, 1, 1, 2, 2, 1, 1, 1, 2, 2, 1},
         {2, 1, 5, 4, 2, 3, 3, 1, 1, 1, 1, 3, 4, 3, 3},
