@@ -118,13 +118,63 @@ public final class Gemm {
         c[o] = accumulate ? c[o] + sum : sum;
     }
 
+    /**
+     * Products of at most this many multiply-adds run as plain scalar code, with the very same
+     * rounding ({@link #scalar}). A network's small classifier head (resnet20's 64→10) is called a
+     * few times per step, too rarely for C2 to compile the Vector API kernels within a warm-up;
+     * until it does, their fallback boxes every vector (84 KB per resnet20 step). Scalar code runs
+     * allocation-free in every tier, and at this size costs microseconds.
+     */
+    static final long SCALAR_MACS = 32 * 1024;
+
     private static void gemm(boolean ta, boolean tb, int m, int n, int k, float[] a, int aOff, int lda,
                              float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        if ((long) m * n * k <= SCALAR_MACS) {
+            scalar(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+        } else {
+            vector(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+        }
+    }
+
+    private static void clear(int m, int n, float[] c, int cOff, int ldc, boolean accumulate) {
         if (!accumulate) {
             for (int i = 0; i < m; i++) {
                 Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             }
         }
+    }
+
+    /**
+     * The arithmetic of {@link #vector} element by element: per KC block a chain of fused
+     * multiply-adds from zero in ascending k, added to C as {@link #tile} adds it (c + t in a full
+     * tile, c + (0 + t) in an edge tile, which differ only in the sign of a zero).
+     */
+    static void scalar(boolean ta, boolean tb, int m, int n, int k, float[] a, int aOff, int lda,
+                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        clear(m, n, c, cOff, ldc, accumulate);
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int p1 = Math.min(k, p0 + KC);
+            for (int i = 0; i < m; i++) {
+                int mb = Math.min(MR, m - (i - i % MR));
+                boolean fullRows = mb == MR || mb == 4 || mb == 2;
+                for (int j = 0; j < n; j++) {
+                    float t = 0f;
+                    for (int p = p0; p < p1; p++) {
+                        float x = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                        float y = tb ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                        t = Math.fma(x, y, t);
+                    }
+                    int o = cOff + i * ldc + j;
+                    boolean full = fullRows && Math.min(NR, n - (j - j % NR)) == NR;
+                    c[o] = full ? c[o] + t : c[o] + (0f + t);
+                }
+            }
+        }
+    }
+
+    static void vector(boolean ta, boolean tb, int m, int n, int k, float[] a, int aOff, int lda,
+                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        clear(m, n, c, cOff, ldc, accumulate);
         if (m == 0 || n == 0 || k == 0) {
             return;
         }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Gemm nn/tn/nt against a naive double-precision triple loop, on sub-matrices with offsets and
  * leading dimensions wider than the rows, with and without accumulation. Sizes include 1 and
- * sizes past the KC=128 / NC=512 blocking, and cells outside C's sub-matrix must stay untouched.
+ * sizes past the KC=256 / NC=512 blocking, and cells outside C's sub-matrix must stay untouched.
  */
 class GemmTest {
     enum Kind {
@@ -38,6 +38,42 @@ class GemmTest {
                 check(kind, 1 + rng.nextInt(20), 1 + rng.nextInt(40), 1 + rng.nextInt(30), rng.nextBoolean(), rng);
             }
         }
+    }
+
+    /**
+     * Small products run as scalar code: it must give the vector kernels' bits exactly, signed
+     * zeros included, for every transpose, with and without accumulation, at full and edge tiles
+     * and past one KC block.
+     */
+    @Test
+    void scalarPathEqualsVectorPathBitForBit() {
+        SplittableRandom rng = new SplittableRandom(43);
+        int[][] fixed = {{6, 32, 5}, {4, 32, 7}, {2, 32, 3}, {5, 31, 9}, {7, 33, 300}, {13, 70, 520}, {1, 1, 1}};
+        for (int t = 0; t < 60; t++) {
+            int[] s = t < fixed.length ? fixed[t] : new int[] {1 + rng.nextInt(20), 1 + rng.nextInt(70), 1 + rng.nextInt(40)};
+            for (int kind = 0; kind < 3; kind++) {
+                boolean ta = kind == 1, tb = kind == 2, acc = rng.nextBoolean();
+                int m = s[0], n = s[1], k = s[2], lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 1;
+                float[] a = signedZeros(rng, 1 + (ta ? k : m) * lda), b = signedZeros(rng, 2 + (tb ? n : k) * ldb);
+                float[] c = signedZeros(rng, 3 + m * ldc), c2 = c.clone();
+                Gemm.scalar(ta, tb, m, n, k, a, 1, lda, b, 2, ldb, c, 3, ldc, acc);
+                Gemm.vector(ta, tb, m, n, k, a, 1, lda, b, 2, ldb, c2, 3, ldc, acc);
+                for (int i = 0; i < c.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(c2[i]), Float.floatToRawIntBits(c[i]),
+                            "m=" + m + " n=" + n + " k=" + k + " ta=" + ta + " tb=" + tb + " acc=" + acc + " at " + i);
+                }
+            }
+        }
+    }
+
+    /** Gaussian values with a fifth of them +0 or −0, so that products and sums of zeros occur. */
+    private static float[] signedZeros(SplittableRandom rng, int size) {
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) {
+            int r = rng.nextInt(10);
+            v[i] = r == 0 ? 0f : r == 1 ? -0f : (float) rng.nextGaussian();
+        }
+        return v;
     }
 
     private static void check(Kind kind, int m, int n, int k, boolean accumulate, SplittableRandom rng) {
