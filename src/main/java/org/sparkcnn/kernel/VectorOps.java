@@ -154,6 +154,208 @@ public final class VectorOps {
         }
     }
 
+    // Fused batch norm, ReLU and residual add (layer/BatchNorm2d, block/Residual). Each does the
+    // float operations of the separate passes it replaces, lane for lane, so results are bit-identical.
+
+    /** y = gamma·((x − mean)·invStd) + beta over [from, from + n): {@link #normalize} without storing x̂. */
+    public static void normalize(float[] x, float[] y, int from, int n, float mean, float invStd, float gamma,
+                                 float beta) {
+        int i = from, to = from + n;
+        for (int end = to - L; i <= end; i += L) {
+            FloatVector.fromArray(S, x, i).sub(mean).mul(invStd).fma(gamma, beta).intoArray(y, i);
+        }
+        for (; i < to; i++) {
+            float v = (x[i] - mean) * invStd;
+            y[i] = gamma * v + beta;
+        }
+    }
+
+    /** y = max(0, gamma·((x − mean)·invStd) + beta): {@link #normalize} then {@link #relu}. */
+    public static void normalizeRelu(float[] x, float[] y, int from, int n, float mean, float invStd, float gamma,
+                                     float beta) {
+        int i = from, to = from + n;
+        for (int end = to - L; i <= end; i += L) {
+            FloatVector.fromArray(S, x, i).sub(mean).mul(invStd).fma(gamma, beta).max(0f).intoArray(y, i);
+        }
+        for (; i < to; i++) {
+            float v = gamma * ((x[i] - mean) * invStd) + beta;
+            y[i] = v > 0f ? v : 0f;
+        }
+    }
+
+    /** y = max(0, x·scale + shift): {@link #affine} then {@link #relu}. */
+    public static void affineRelu(float[] x, float[] y, int from, int n, float scale, float shift) {
+        int i = from, to = from + n;
+        for (int end = to - L; i <= end; i += L) {
+            FloatVector.fromArray(S, x, i).fma(scale, shift).max(0f).intoArray(y, i);
+        }
+        for (; i < to; i++) {
+            float v = x[i] * scale + shift;
+            y[i] = v > 0f ? v : 0f;
+        }
+    }
+
+    /**
+     * dx = dy where x·scale + shift &gt; 0, else 0: ReLU's backward with its input recomputed as
+     * {@link #affine} (or {@link #affineRelu}) computed it.
+     */
+    public static void reluBackwardAffine(float[] x, float[] dy, float[] dx, int from, int n, float scale, float shift) {
+        int i = from, to = from + n;
+        FloatVector zero = FloatVector.zero(S);
+        for (int end = to - L; i <= end; i += L) {
+            VectorMask<Float> pos = FloatVector.fromArray(S, x, i).fma(scale, shift).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(S, dy, i), pos).intoArray(dx, i);
+        }
+        for (; i < to; i++) {
+            dx[i] = x[i] * scale + shift > 0f ? dy[i] : 0f;
+        }
+    }
+
+    /**
+     * out[at] = Σ dy and out[at + 1] = Σ dy·x̂ with x̂ = (x − mean)·invStd recomputed, over
+     * [from, from + n): {@link #sum} and {@link #dot} of dy and the stored x̂ in one loop.
+     */
+    public static void batchNormSums(float[] dy, float[] x, int from, int n, float mean, float invStd, float[] out,
+                                     int at) {
+        int i = 0;
+        FloatVector s = FloatVector.zero(S), d = FloatVector.zero(S);
+        for (int end = n - L; i <= end; i += L) {
+            FloatVector g = FloatVector.fromArray(S, dy, from + i);
+            s = s.add(g);
+            d = g.fma(FloatVector.fromArray(S, x, from + i).sub(mean).mul(invStd), d);
+        }
+        float ss = s.reduceLanes(VectorOperators.ADD), dd = d.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float g = dy[from + i];
+            ss += g;
+            dd += g * ((x[from + i] - mean) * invStd);
+        }
+        out[at] = ss;
+        out[at + 1] = dd;
+    }
+
+    /** {@link #batchNormSums} of dy masked by ReLU, whose input gamma·x̂ + beta is recomputed as {@link #normalize} did. */
+    public static void batchNormSumsRelu(float[] dy, float[] x, int from, int n, float mean, float invStd, float gamma,
+                                         float beta, float[] out, int at) {
+        int i = 0;
+        FloatVector s = FloatVector.zero(S), d = FloatVector.zero(S), zero = FloatVector.zero(S);
+        for (int end = n - L; i <= end; i += L) {
+            FloatVector h = FloatVector.fromArray(S, x, from + i).sub(mean).mul(invStd);
+            VectorMask<Float> pos = h.fma(gamma, beta).compare(VectorOperators.GT, 0f);
+            FloatVector g = zero.blend(FloatVector.fromArray(S, dy, from + i), pos);
+            s = s.add(g);
+            d = g.fma(h, d);
+        }
+        float ss = s.reduceLanes(VectorOperators.ADD), dd = d.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float h = (x[from + i] - mean) * invStd;
+            float g = gamma * h + beta > 0f ? dy[from + i] : 0f;
+            ss += g;
+            dd += g * h;
+        }
+        out[at] = ss;
+        out[at + 1] = dd;
+    }
+
+    /** {@link #batchNormSums} of dy masked where mask &gt; 0 (the output of a ReLU that follows). */
+    public static void batchNormSumsMasked(float[] dy, float[] mask, float[] x, int from, int n, float mean,
+                                           float invStd, float[] out, int at) {
+        int i = 0;
+        FloatVector s = FloatVector.zero(S), d = FloatVector.zero(S), zero = FloatVector.zero(S);
+        for (int end = n - L; i <= end; i += L) {
+            VectorMask<Float> pos = FloatVector.fromArray(S, mask, from + i).compare(VectorOperators.GT, 0f);
+            FloatVector g = zero.blend(FloatVector.fromArray(S, dy, from + i), pos);
+            s = s.add(g);
+            d = g.fma(FloatVector.fromArray(S, x, from + i).sub(mean).mul(invStd), d);
+        }
+        float ss = s.reduceLanes(VectorOperators.ADD), dd = d.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float g = mask[from + i] > 0f ? dy[from + i] : 0f;
+            ss += g;
+            dd += g * ((x[from + i] - mean) * invStd);
+        }
+        out[at] = ss;
+        out[at + 1] = dd;
+    }
+
+    /** {@link #batchNormBackward} with x̂ = (x − mean)·invStd recomputed. */
+    public static void batchNormBackward(float[] dy, float[] x, float[] dx, int from, int n, float mean, float invStd,
+                                         float k, float count, float sumDy, float sumDyH) {
+        int i = from, to = from + n;
+        for (int end = to - L; i <= end; i += L) {
+            FloatVector g = FloatVector.fromArray(S, dy, i).mul(count).sub(sumDy);
+            FloatVector h = FloatVector.fromArray(S, x, i).sub(mean).mul(invStd);
+            h.mul(-sumDyH).add(g).mul(k).intoArray(dx, i);
+        }
+        for (; i < to; i++) {
+            float h = (x[i] - mean) * invStd;
+            dx[i] = k * (count * dy[i] - sumDy - h * sumDyH);
+        }
+    }
+
+    /** {@link #batchNormBackward} of dy masked by ReLU, its input recomputed as in {@link #batchNormSumsRelu}. */
+    public static void batchNormBackwardRelu(float[] dy, float[] x, float[] dx, int from, int n, float mean,
+                                             float invStd, float gamma, float beta, float k, float count, float sumDy,
+                                             float sumDyH) {
+        int i = from, to = from + n;
+        FloatVector zero = FloatVector.zero(S);
+        for (int end = to - L; i <= end; i += L) {
+            FloatVector h = FloatVector.fromArray(S, x, i).sub(mean).mul(invStd);
+            VectorMask<Float> pos = h.fma(gamma, beta).compare(VectorOperators.GT, 0f);
+            FloatVector g = zero.blend(FloatVector.fromArray(S, dy, i), pos).mul(count).sub(sumDy);
+            h.mul(-sumDyH).add(g).mul(k).intoArray(dx, i);
+        }
+        for (; i < to; i++) {
+            float h = (x[i] - mean) * invStd;
+            float g = gamma * h + beta > 0f ? dy[i] : 0f;
+            dx[i] = k * (count * g - sumDy - h * sumDyH);
+        }
+    }
+
+    /** {@link #batchNormBackward} of dy masked where mask &gt; 0. */
+    public static void batchNormBackwardMasked(float[] dy, float[] mask, float[] x, float[] dx, int from, int n,
+                                               float mean, float invStd, float k, float count, float sumDy,
+                                               float sumDyH) {
+        int i = from, to = from + n;
+        FloatVector zero = FloatVector.zero(S);
+        for (int end = to - L; i <= end; i += L) {
+            VectorMask<Float> pos = FloatVector.fromArray(S, mask, i).compare(VectorOperators.GT, 0f);
+            FloatVector g = zero.blend(FloatVector.fromArray(S, dy, i), pos).mul(count).sub(sumDy);
+            FloatVector h = FloatVector.fromArray(S, x, i).sub(mean).mul(invStd);
+            h.mul(-sumDyH).add(g).mul(k).intoArray(dx, i);
+        }
+        for (; i < to; i++) {
+            float h = (x[i] - mean) * invStd;
+            float g = mask[i] > 0f ? dy[i] : 0f;
+            dx[i] = k * (count * g - sumDy - h * sumDyH);
+        }
+    }
+
+    /** out = max(0, a + b) over [from, to): the residual add, then {@link #relu}. */
+    public static void addRelu(float[] a, float[] b, float[] out, int from, int to) {
+        int i = from;
+        for (int end = to - L; i <= end; i += L) {
+            FloatVector.fromArray(S, a, i).add(FloatVector.fromArray(S, b, i)).max(0f).intoArray(out, i);
+        }
+        for (; i < to; i++) {
+            float v = a[i] + b[i];
+            out[i] = v > 0f ? v : 0f;
+        }
+    }
+
+    /** out = a + (b where mask &gt; 0, else 0) over [from, to): {@link #reluBackward} into the residual's gradient sum. */
+    public static void addMasked(float[] a, float[] b, float[] mask, float[] out, int from, int to) {
+        int i = from;
+        FloatVector zero = FloatVector.zero(S);
+        for (int end = to - L; i <= end; i += L) {
+            VectorMask<Float> pos = FloatVector.fromArray(S, mask, i).compare(VectorOperators.GT, 0f);
+            FloatVector.fromArray(S, a, i).add(zero.blend(FloatVector.fromArray(S, b, i), pos)).intoArray(out, i);
+        }
+        for (; i < to; i++) {
+            out[i] = a[i] + (mask[i] > 0f ? b[i] : 0f);
+        }
+    }
+
     /**
      * One SGD update of n elements, PyTorch's rule in float32 with separate multiplies and adds (no
      * fused ones), so each lane rounds exactly as the scalar rule: d = g + wd·w (when wd ≠ 0); with
