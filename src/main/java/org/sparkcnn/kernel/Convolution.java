@@ -41,18 +41,19 @@ public interface Convolution {
     }
 
     /**
-     * Unfolding costs about as much per unfolded element as outC multiply-adds earn, so it pays
-     * only with many output channels; the direct form instead wastes the dropped columns per row,
-     * most on small images. Measured per shape of the four models (docs/performance.md): at stride
-     * 1 direct wins below 48 output channels, except 1×1 on small images, where unfolding is no copy
-     * at all; strided, where unfolding is a gather, direct wins or ties at every shape measured
-     * (resnet20's 3×3 stride 2, 16→32 1.63× and 32→64 1.17× forward+backward).
+     * Unfolding copies every input value k² times before the product; the direct form reads the
+     * padded image in place and wastes only the dropped columns of each row. Measured alone per
+     * implementation in fresh JVMs (docs/performance.md), forward + dW + dX on 2 threads, direct
+     * wins or ties at every shape of the four models: 64→64 3×3 on 7×7 9.9–11.6 ms against
+     * 12.7–19.5, convnet's 5×5 32→64 on 14×14 46.9–49.9 against 61.1–62.7, Inception's 3×3 32→48
+     * on 14×14 13.0–16.3 against 9.0–18.4, and the strided ones (1.17–1.63×). The exception is a
+     * 1×1 stride-1 convolution without padding on images under 400 pixels, where the unfolding path
+     * multiplies the input in place, without a copy.
      */
     static boolean preferDirect(ConvGeometry g) {
         boolean pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1
                 && g.padTop + g.padBottom + g.padLeft + g.padRight == 0;
-        boolean strided = g.sh > 1 || g.sw > 1;
-        return DirectConvolution.supports(g) && (strided || g.outC < 48 && !(pointwise && g.outH * g.outW < 400));
+        return DirectConvolution.supports(g) && !(pointwise && g.outH * g.outW < 400);
     }
 
     ConvGeometry geometry();

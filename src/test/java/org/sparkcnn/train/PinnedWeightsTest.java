@@ -55,27 +55,27 @@ class PinnedWeightsTest {
 
     @Test
     void convnetSgd() {
-        zoo("convnet", new Sgd(0.9, 5e-4), new Object[] {1074331175, 1098730581, 1088778201, 1047658461, -1132157878, -1165964286, 998177876, -852322408, 1});
+        zoo("convnet", new Sgd(0.9, 5e-4), new Object[] {1074331174, 1098730582, 1088778210, 1047658461, -1132157878, -1165964287, 998177876, 1928630599, 1});
     }
 
     @Test
     void resnet20Sgd() {
-        zoo("resnet20", new Sgd(0.9, 5e-4), new Object[] {1075418788, 1076176174, 1075095196, 1053568878, 1004508075, -1143562015, 1022405282, 2007882245, 1812056156});
+        zoo("resnet20", new Sgd(0.9, 5e-4), new Object[] {1075418788, 1076176174, 1075095196, 1053568878, 1004508075, -1143562015, 1022405282, 752024479, -1760139416});
     }
 
     @Test
     void inceptionSgd() {
-        zoo("inception", new Sgd(0.5, 0.1, 1e-4, false), new Object[] {1075146403, 1075689901, 1075125490, 1053543919, 1032727436, 1037429557, 1023299072, 829126736, 2142739251});
+        zoo("inception", new Sgd(0.5, 0.1, 1e-4, false), new Object[] {1075146403, 1075689901, 1075125490, 1053543919, 1032727436, 1037429557, 1023299072, 1421935040, 233818125});
     }
 
     @Test
     void resnet20Adam() {
-        zoo("resnet20", new Adam(0.9, 0.999, 1e-8, 1e-4, false), new Object[] {1075418788, 1079780835, 1080038322, 1054189302, -1148398019, 1021044579, 1012850110, -663066110, -488490626});
+        zoo("resnet20", new Adam(0.9, 0.999, 1e-8, 1e-4, false), new Object[] {1075418788, 1079780746, 1080033881, 1054175840, -1148742999, 1021056423, 1012850345, 20172568, -766826390});
     }
 
     @Test
     void inceptionAdamW() {
-        zoo("inception", new Adam(0.9, 0.99, 1e-8, 1e-2, true), new Object[] {1075146403, 1078194669, 1078106706, 1054309621, 1029213902, 1034158519, 1012224646, 1096199244, 1105417088});
+        zoo("inception", new Adam(0.9, 0.99, 1e-8, 1e-2, true), new Object[] {1075146403, 1078194670, 1078106704, 1054309619, 1029213898, 1034158515, 1012224642, -1455818308, -1953148739});
     }
 
     /** Three steps on three seeded batches of 8; pins each loss, four weights, all parameters and buffers. */
@@ -119,12 +119,12 @@ class PinnedWeightsTest {
      */
     @Test
     void partitionTrainerResnet20() {
-        partitionRounds("resnet20", new Object[] {3, 14L, 4630321705565290496L, 1L, -1577020663, 3, 14L, 4629935423924207616L, 4L, -1944518423, 1034094683, 1037395011, -1114482621, 1010151801, 531863466, -113743439, -544384114});
+        partitionRounds("resnet20", new Object[] {3, 14L, 4630321754487652352L, 1L, -1492456723, 3, 14L, 4629933733988794368L, 4L, 1937053209, 1033954340, 1037406374, -1114440821, 1010151277, -1009881841, 529899721, -715781147});
     }
 
     @Test
     void partitionTrainerConvnet() {
-        partitionRounds("convnet", new Object[] {3, 14L, 4640238946851225600L, 0L, -1404577224, 3, 14L, 4629817843288899584L, 1L, 17675960, 1025978301, 974729360, 954698520, 1010488421, 2067251498, 1, -1912036218});
+        partitionRounds("convnet", new Object[] {3, 14L, 4640238946918334464L, 0L, 1079912640, 3, 14L, 4629817843288899584L, 1L, 697542155, 1025978301, 974729360, 954698520, 1010488421, 1311436414, 1, -629850786});
     }
 
     private static void partitionRounds(String model, Object[] want) {
@@ -179,7 +179,7 @@ class PinnedWeightsTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ModelFile.write(out, net, opt, Map.of("note", "pinned"));
         byte[] bytes = asFormatOne(out.toByteArray());
-        check("model file", new Object[] {715379, 939164435}, List.of(bytes.length, Arrays.hashCode(bytes)));
+        check("model file", new Object[] {715379, 766289163}, List.of(bytes.length, Arrays.hashCode(bytes)));
     }
 
     /**
