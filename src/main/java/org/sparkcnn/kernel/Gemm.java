@@ -122,10 +122,12 @@ public final class Gemm {
      * Products of at most this many multiply-adds run as plain scalar code, with the very same
      * rounding ({@link #scalar}). A network's small classifier head (resnet20's 64→10) is called a
      * few times per step, too rarely for C2 to compile the Vector API kernels within a warm-up;
-     * until it does, their fallback boxes every vector (84 KB per resnet20 step). Scalar code runs
-     * allocation-free in every tier, and at this size costs microseconds.
+     * until it does, their fallback boxes every vector (84 KB per resnet20 step on 2 threads, where
+     * the head's 10 columns split in two; 1.5 MB on one thread, a Spark task's setting, where its
+     * 64×10×64 product is whole). Scalar code runs allocation-free in every tier, and at this size
+     * costs microseconds.
      */
-    static final long SCALAR_MACS = 32 * 1024;
+    static final long SCALAR_MACS = 64 * 1024;
 
     private static void gemm(boolean ta, boolean tb, int m, int n, int k, float[] a, int aOff, int lda,
                              float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
