@@ -1,5 +1,11 @@
 package org.sparkcnn.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Max and average pooling over NCHW planes [start, end) (callers split planes across threads).
  * Windows are k×k at stride s over the input padded by p (floor mode); padded cells never win a max.
@@ -127,7 +133,71 @@ public final class Pooling {
     }
 
     /** {@link #max2x2} without recording the winner (inference). */
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Outputs of one vector step: a vector of inputs holds L/2 windows' columns. */
+    private static final int HALF = L / 2;
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S,
+            i -> 2 * i % L), ODD = VectorShuffle.fromOp(S, i -> (2 * i + 1) % L);
+    private static final ThreadLocal<float[]> STEP = ThreadLocal.withInitial(() -> new float[L]);
+
+    /**
+     * 2×2 stride-2 max without winners (inference), L/2 windows per vector step: a row pair's 2·(L/2)
+     * inputs are split into their even and odd columns by a permutation, and the winner rule of
+     * {@link #max2x2ValuesScalar} is kept select by select (b, c, d replace the running max only
+     * when strictly greater, so the first of equal values, and of −0 and 0, wins; if any is NaN,
+     * the first NaN), so both give the same bits (a NaN's payload aside: before C2 compiles this,
+     * the Vector API's Java fallback makes it canonical). Steps whose loads would pass the array's end,
+     * and a tail narrower than a step, run the scalar form.
+     */
     private static void max2x2Values(float[] x, int start, int end, int h, int w, int oh, int ow, float[] y) {
+        float[] step = STEP.get();
+        for (int pl = start; pl < end; pl++) {
+            int xo = pl * h * w, yo = pl * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int r0 = xo + 2 * oy * w, o = yo + oy * ow;
+                int ox = 0;
+                for (; ox < ow && r0 + w + 2 * ox + L <= x.length; ox += HALF) {
+                    max2x2Step(x, r0 + 2 * ox, w, step);
+                    System.arraycopy(step, 0, y, o + ox, Math.min(HALF, ow - ox));
+                }
+                for (; ox < ow; ox++) {
+                    y[o + ox] = max2x2One(x, r0 + 2 * ox, w);
+                }
+            }
+        }
+    }
+
+    /** Windows at i, i + 2, …: their maxima into out[0 … L/2). */
+    private static void max2x2Step(float[] x, int i, int w, float[] out) {
+        FloatVector top = FloatVector.fromArray(S, x, i);
+        FloatVector bottom = FloatVector.fromArray(S, x, i + w);
+        FloatVector a = top.rearrange(EVEN), b = top.rearrange(ODD);
+        FloatVector c = bottom.rearrange(EVEN), d = bottom.rearrange(ODD);
+        FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a));
+        m = m.blend(c, c.compare(VectorOperators.GT, m));
+        m = m.blend(d, d.compare(VectorOperators.GT, m));
+        VectorMask<Float> nanA = a.test(VectorOperators.IS_NAN);
+        VectorMask<Float> nanB = b.test(VectorOperators.IS_NAN);
+        VectorMask<Float> nanC = c.test(VectorOperators.IS_NAN);
+        VectorMask<Float> nanD = d.test(VectorOperators.IS_NAN);
+        FloatVector nan = d.blend(c, nanC).blend(b, nanB).blend(a, nanA);
+        m.blend(nan, nanA.or(nanB).or(nanC).or(nanD)).intoArray(out, 0);
+    }
+
+    private static float max2x2One(float[] x, int i, int w) {
+        float a = x[i], b = x[i + 1], c = x[i + w], d = x[i + w + 1];
+        float m = b > a ? b : a;
+        m = c > m ? c : m;
+        m = d > m ? d : m;
+        if ((a != a) | (b != b) | (c != c) | (d != d)) {
+            m = a != a ? a : b != b ? b : c != c ? c : d;
+        }
+        return m;
+    }
+
+    /** The reference form of {@link #max2x2Values}, one window at a time (its naive twin in tests). */
+    static void max2x2ValuesScalar(float[] x, int start, int end, int h, int w, int oh, int ow, float[] y) {
         for (int pl = start; pl < end; pl++) {
             int xo = pl * h * w, yo = pl * oh * ow;
             for (int oy = 0; oy < oh; oy++) {

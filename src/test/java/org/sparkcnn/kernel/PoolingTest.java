@@ -105,6 +105,39 @@ class PoolingTest {
         assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(values[1]));
     }
 
+    /**
+     * The vector form of the 2×2 values-only path against its scalar twin, bit for bit (NaN as NaN), on planes
+     * full of ties, signed zeros and NaNs of several payloads: every width from 2 to 41 (odd ones
+     * drop a column), several planes, and a sub-range of planes, so steps that would read past the
+     * array's end fall back to the scalar form.
+     */
+    @Test
+    void twoByTwoValuesVectorFormEqualsScalarTwinBitForBit() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(71);
+        float[] pool = {0f, -0f, 1f, 1f, -1f, 2.5f, Float.NaN, Float.intBitsToFloat(0x7fc00001),
+            Float.intBitsToFloat(0xffc00002), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+        for (int w = 2; w <= 41; w++) {
+            for (int h : new int[] {2, 3, 6}) {
+                int planes = 1 + rng.nextInt(3), oh = h / 2, ow = w / 2;
+                float[] x = new float[planes * h * w];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = rng.nextInt(4) == 0 ? (float) rng.nextGaussian() : pool[rng.nextInt(pool.length)];
+                }
+                float[] got = new float[planes * oh * ow], want = new float[got.length];
+                int start = planes > 1 ? 1 : 0;
+                Pooling.maxForward(x, start, planes, h, w, 2, 2, 2, 2, 0, 0, oh, ow, got, null);
+                Pooling.max2x2ValuesScalar(x, start, planes, h, w, oh, ow, want);
+                for (int i = 0; i < got.length; i++) {
+                    // a NaN's payload may come out canonical (the Vector API's Java fallback goes
+                    // through Float.floatToIntBits); every other value, signed zeros included, exactly
+                    assertEquals(Float.isNaN(want[i]) ? Float.floatToIntBits(want[i]) : Float.floatToRawIntBits(want[i]),
+                            Float.isNaN(got[i]) ? Float.floatToIntBits(got[i]) : Float.floatToRawIntBits(got[i]),
+                            "w=" + w + " h=" + h + " planes=" + planes + " at " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void threeByThreeInteriorWindowsKeepTheWinnerRule() {
         // 4×4 plane, 3×3 stride 1 padding 1: outputs (1,1), (1,2), (2,1), (2,2) are interior windows
