@@ -1,6 +1,7 @@
 package org.sparkcnn.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -36,6 +37,10 @@ public final class Pooling {
             for (int oy = 0; oy < oh; oy++) {
                 int y0 = Math.max(oy * sh - ph, 0), y1 = Math.min(oy * sh - ph + kh, h);
                 boolean innerRow = fast3 && oy >= 1 && oy < h - 1;
+                if (innerRow && w - 2 >= L) {
+                    max3x3Row(x, xo + oy * w, w, y, yo + oy * ow, argmax);
+                    continue;
+                }
                 for (int ox = 0; ox < ow; ox++) {
                     int arg;
                     if (innerRow && ox >= 1 && ox < w - 1) {
@@ -49,6 +54,53 @@ public final class Pooling {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * One interior row of the 3×3 stride-1 pool (padding 1) with at least a vector of interior
+     * windows: the two border windows by the general loop, the interior in vector steps of L
+     * windows (the last step overlapping the one before, which recomputes the same values).
+     */
+    private static void max3x3Row(float[] x, int r, int w, float[] y, int yr, int[] argmax) {
+        border(x, r - w, w, 0, 2, y, yr, argmax);
+        border(x, r - w, w, w - 2, w, y, yr + w - 1, argmax);
+        for (int ox = 1; ox < w - 1; ox += L) {
+            int o = Math.min(ox, w - 1 - L);
+            max3x3Step(x, r + o, w, y, yr + o, argmax);
+        }
+    }
+
+    /**
+     * The windows around c, c + 1, …, c + L − 1 in one row, by the rule of {@link #argmaxWindow}
+     * lane by lane: the nine cells in row-major order, a cell replacing the running winner when it is
+     * strictly greater, or is the first NaN; y and argmax as the scalar form gives them (a NaN's
+     * payload aside, made canonical by the Vector API's Java fallback before C2 compiles this).
+     */
+    private static void max3x3Step(float[] x, int c, int w, float[] y, int yi, int[] argmax) {
+        int first = c - w - 1;
+        FloatVector best = FloatVector.fromArray(S, x, first);
+        IntVector arg = IntVector.zero(I).addIndex(1).add(first);
+        for (int cell = 1; cell < 9; cell++) {
+            int at = first + cell / 3 * w + cell % 3;
+            FloatVector v = FloatVector.fromArray(S, x, at);
+            VectorMask<Float> wins = v.compare(VectorOperators.GT, best)
+                    .or(v.test(VectorOperators.IS_NAN).andNot(best.test(VectorOperators.IS_NAN)));
+            best = best.blend(v, wins);
+            arg = arg.blend(IntVector.zero(I).addIndex(1).add(at), wins.cast(I));
+        }
+        best.intoArray(y, yi);
+        if (argmax != null) {
+            arg.intoArray(argmax, yi);
+        }
+    }
+
+    /** The window of rows 0–2 from {@code top}, columns [x0, x1), into y[yi] (and argmax[yi]). */
+    private static void border(float[] x, int top, int w, int x0, int x1, float[] y, int yi, int[] argmax) {
+        int arg = argmaxWindow(x, top, w, 0, 3, x0, x1);
+        y[yi] = x[arg];
+        if (argmax != null) {
+            argmax[yi] = arg;
         }
     }
 
@@ -135,6 +187,7 @@ public final class Pooling {
     /** {@link #max2x2} without recording the winner (inference). */
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     /** Outputs of one vector step: a vector of inputs holds L/2 windows' columns. */
     private static final int HALF = L / 2;
     private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S,

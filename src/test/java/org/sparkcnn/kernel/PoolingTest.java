@@ -138,6 +138,60 @@ class PoolingTest {
         }
     }
 
+    /**
+     * Inception's 3×3 stride-1 pool (padding 1), vector rows included (widths of a vector's
+     * interior and more), against a naive twin of the winner rule: the first NaN in row-major
+     * order, else the first cell strictly greater than all before it; y is x at the winner, bit
+     * for bit (a NaN's payload aside), with and without winners.
+     */
+    @Test
+    void threeByThreeStrideOneEqualsNaiveWinnerRule() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(73);
+        float[] pool = {0f, -0f, 1f, 1f, -1f, 2.5f, Float.NaN, Float.intBitsToFloat(0x7fc00001),
+            Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+        for (int w : new int[] {1, 2, 3, 7, 17, 18, 19, 28, 33, 40}) {
+            for (int h : new int[] {1, 3, 5}) {
+                int planes = 1 + rng.nextInt(3);
+                float[] x = new float[planes * h * w];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = rng.nextInt(3) == 0 ? (float) rng.nextGaussian() : pool[rng.nextInt(pool.length)];
+                }
+                float[] y = new float[x.length], yv = new float[x.length];
+                int[] arg = new int[x.length];
+                Pooling.maxForward(x, 0, planes, h, w, 3, 3, 1, 1, 1, 1, h, w, y, arg);
+                Pooling.maxForward(x, 0, planes, h, w, 3, 3, 1, 1, 1, 1, h, w, yv, null);
+                for (int pl = 0; pl < planes; pl++) {
+                    for (int oy = 0; oy < h; oy++) {
+                        for (int ox = 0; ox < w; ox++) {
+                            int want = -1;
+                            float best = Float.NEGATIVE_INFINITY;
+                            for (int iy = Math.max(oy - 1, 0); iy < Math.min(oy + 2, h) && (want < 0 || x[want] == x[want]); iy++) {
+                                for (int ix = Math.max(ox - 1, 0); ix < Math.min(ox + 2, w); ix++) {
+                                    int i = (pl * h + iy) * w + ix;
+                                    if (want < 0 || x[i] != x[i] || x[i] > best) {
+                                        want = i;
+                                        best = x[i];
+                                        if (x[i] != x[i]) {
+                                            break;
+                                        }
+                                    }
+                                }
+                            }
+                            int o = (pl * h + oy) * w + ox;
+                            String what = "w=" + w + " h=" + h + " plane " + pl + " at (" + oy + ", " + ox + ")";
+                            assertEquals(want, arg[o], what + " winner");
+                            assertEquals(Float.floatToIntBits(x[want]), Float.floatToIntBits(y[o]), what + " y");
+                            assertEquals(Float.floatToIntBits(x[want]), Float.floatToIntBits(yv[o]), what + " y without winners");
+                            if (x[want] == x[want]) {
+                                assertEquals(Float.floatToRawIntBits(x[want]), Float.floatToRawIntBits(y[o]), what + " y bits");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void threeByThreeInteriorWindowsKeepTheWinnerRule() {
         // 4×4 plane, 3×3 stride 1 padding 1: outputs (1,1), (1,2), (2,1), (2,2) are interior windows
