@@ -9,6 +9,11 @@ import org.sparkcnn.kernel.VectorOps;
  * The velocity v is one slot over all parameters (with momentum).
  */
 public final class Sgd extends SlotOptimizer {
+    static {
+        // Once per JVM: the update kernel runs once per step, too rarely for C2 to find it hot.
+        VectorOps.warmUpdates();
+    }
+
     public final float momentum, dampening, weightDecay;
     public final boolean nesterov;
     private float rate;
