@@ -256,15 +256,7 @@ public final class Pooling {
             for (int oy = 0; oy < oh; oy++) {
                 int r0 = xo + 2 * oy * w, o = yo + oy * ow;
                 for (int ox = 0; ox < ow; ox++) {
-                    int i = r0 + 2 * ox;
-                    float a = x[i], b = x[i + 1], c = x[i + w], d = x[i + w + 1];
-                    float m = b > a ? b : a;
-                    m = c > m ? c : m;
-                    m = d > m ? d : m;
-                    if ((a != a) | (b != b) | (c != c) | (d != d)) {
-                        m = a != a ? a : b != b ? b : c != c ? c : d;
-                    }
-                    y[o + ox] = m;
+                    y[o + ox] = max2x2One(x, r0 + 2 * ox, w);
                 }
             }
         }
