@@ -184,7 +184,6 @@ public final class Pooling {
         }
     }
 
-    /** {@link #max2x2} without recording the winner (inference). */
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
