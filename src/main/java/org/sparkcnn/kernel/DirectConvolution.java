@@ -175,6 +175,8 @@ public final class DirectConvolution implements Convolution {
     /** The zero-bordered dY all phases read: outC planes of rows width wide, dY at (top, left). */
     private static final class GradientInput {
         final int top, left, rows, width, plane, length;
+        /** Output positions of the largest phase: the dX rows a worker needs. */
+        final int mostRows;
         final GradientPhase[] phases;
 
         GradientInput(ConvGeometry g) {
@@ -217,15 +219,8 @@ public final class DirectConvolution implements Convolution {
                 }
                 p.packed = new float[WindowGemm.packedSize(g.inC, g.outC * p.taps)];
             }
+            this.mostRows = most;
             this.length = g.outC * plane + most + L;
-        }
-
-        int mostRows() {
-            int most = 0;
-            for (GradientPhase p : phases) {
-                most = p.computes() ? Math.max(most, p.n) : most;
-            }
-            return most;
         }
     }
 
@@ -271,7 +266,7 @@ public final class DirectConvolution implements Convolution {
         this.dyGroup = new float[workers][outer ? grouped.phaseStride * cols : g.outC * dyStride];
         this.lanes = new float[workers][outer ? 0 : WindowGemm.laneScratch()];
         this.dyPad = new float[workers][bwd.length];
-        this.dxRows = new float[workers][g.inC * bwd.mostRows()];
+        this.dxRows = new float[workers][g.inC * bwd.mostRows];
     }
 
     @Override
