@@ -21,7 +21,8 @@ import org.sparkcnn.util.SplitMix;
 public final class DistributedTrainer {
     private final TrainConfig cfg;
     private final PrintStream log;
-    private int failPartition = -1;
+    /** Injected faults (docs/reliability.md): the driver's plan, plus test hooks. */
+    private org.sparkcnn.util.Faults faults = org.sparkcnn.util.Faults.driver();
 
     /**
      * Checks every setting but the paths ({@link TrainConfig#validateWithoutPaths}): no Spark, no
@@ -34,7 +35,7 @@ public final class DistributedTrainer {
 
     /** Test hook: the first attempt of this partition's task fails in every round. */
     void failFirstAttemptOf(int partition) {
-        this.failPartition = partition;
+        this.faults = faults.with("fail-first-attempt:" + partition);
     }
 
     /**
@@ -50,7 +51,7 @@ public final class DistributedTrainer {
                     + " or set monitor=train_loss");
         }
         try (TrainingRun run = TrainingRun.start(spark, cfg, data, log)) {
-            run.failFirstAttemptOf(failPartition);
+            run.inject(faults);
             TrainingControl control = TrainingControl.of(cfg, run.baseRate());
             RunFolderWriter folder = startOrNull == null ? null
                     : RunFolderWriter.open(startOrNull, spark.sparkContext().hadoopConfiguration(), cfg, data, log);

@@ -57,7 +57,8 @@ final class PartitionTasks {
     /** The training task of one partition in one round: everything it needs travels in its fields. */
     static final class TrainPartition extends PartitionTask<OrderedSum<TrainSum>> {
         private static final long serialVersionUID = 1L;
-        private final int epoch, round, syncEvery, failPartition;
+        private final int epoch, round, syncEvery;
+        private final org.sparkcnn.util.Faults faults;
         private final long stepsPerEpoch;
         private final double lrFactor;
         /** Images trained so far, for progress lines only (null: none); nothing computed reads it. */
@@ -65,7 +66,7 @@ final class PartitionTasks {
 
         TrainPartition(Broadcast<RoundInput> input, ParquetImageReader reader, ReaderConfig reading,
                 LinkedHashMap<String, String> values, ModelSpec spec, int partitions, int epoch, int round, int syncEvery,
-                long stepsPerEpoch, double lrFactor, int failPartition, org.apache.spark.util.LongAccumulator progress) {
+                long stepsPerEpoch, double lrFactor, org.sparkcnn.util.Faults faults, org.apache.spark.util.LongAccumulator progress) {
             super(input, reader, reading, values, spec, partitions);
             this.progress = progress;
             this.epoch = epoch;
@@ -73,14 +74,17 @@ final class PartitionTasks {
             this.syncEvery = syncEvery;
             this.stepsPerEpoch = stepsPerEpoch;
             this.lrFactor = lrFactor;
-            this.failPartition = failPartition;
+            this.faults = faults;
         }
 
         @Override
         public Iterator<OrderedSum<TrainSum>> call(Integer partition, Iterator<Row> rows) {
             TaskContext task = TaskContext.get();
-            if (partition == failPartition && task != null && task.attemptNumber() == 0) {
-                throw new IllegalStateException("injected failure: first attempt of partition " + partition);
+            if (task != null && task.attemptNumber() == 0) {
+                if (faults.failFirstAttempt(partition)) {
+                    throw new IllegalStateException("injected failure: first attempt of partition " + partition);
+                }
+                sleep(faults.slowFirstAttemptMillis(partition));
             }
             TrainConfig cfg = TrainConfig.distributed(values);
             reading.epoch = epoch;
@@ -101,6 +105,18 @@ final class PartitionTasks {
                 return leaf(partition, TrainSum.of(r, more, batches.counts()));
             } finally {
                 ExecutorModels.giveBack(cfg, spec, trainer);
+            }
+        }
+    }
+
+    /** An injected slow first attempt (the speculation test); interrupted when Spark kills the attempt. */
+    private static void sleep(long millis) {
+        if (millis > 0) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("slow first attempt interrupted", e);
             }
         }
     }

@@ -74,7 +74,7 @@ public final class TrainingRun implements AutoCloseable {
     private final int roundsPerEpoch;
     private ParameterServer server;
     private Broadcast<RoundInput> broadcast;
-    private int failPartition = -1;
+    private org.sparkcnn.util.Faults faults = org.sparkcnn.util.Faults.none();
     /** The training set's shape and statistics. */
     private final DatasetInfo info;
 
@@ -227,9 +227,9 @@ public final class TrainingRun implements AutoCloseable {
         return trainReading.std.clone();
     }
 
-    /** Test hook: the first attempt of this partition's task fails in every round. */
-    void failFirstAttemptOf(int partition) {
-        this.failPartition = partition;
+    /** The faults the reliability suite injects into this run's tasks (docs/reliability.md). */
+    void inject(org.sparkcnn.util.Faults plan) {
+        this.faults = plan;
     }
 
     /** Continues from a checkpoint's model file: its parameters, buffers, optimiser state and steps. */
@@ -324,7 +324,7 @@ public final class TrainingRun implements AutoCloseable {
         }
         org.apache.spark.util.LongAccumulator images = every > 0 && log != null ? imagesTrained : null;
         PartitionTasks.TrainPartition task = new PartitionTasks.TrainPartition(in, reader, trainReading, values, spec,
-                partitions, epoch, round, syncEvery, stepsPerEpoch, lrFactor * rateScale, failPartition, images);
+                partitions, epoch, round, syncEvery, stepsPerEpoch, lrFactor * rateScale, faults, images);
         JavaRDD<OrderedSum<TrainSum>> results = frame.javaRDD().mapPartitionsWithIndex(task, true);
         OrderedSum<TrainSum> sum;
         try (RoundProgress progress = images == null ? null : RoundProgress.start(spark.sparkContext(), images,
