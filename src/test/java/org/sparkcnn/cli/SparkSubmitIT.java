@@ -41,65 +41,18 @@ class SparkSubmitIT {
         throw new IllegalStateException("no version in pom.xml");
     }
 
-    /** A spark-submit on the PATH: SparkSubmit on Spark's classpath only, recording its arguments. */
-    /**
-     * A spark-submit as Spark's bin/spark-submit is: Spark's launcher builds the driver's command
-     * (class path, --driver-java-options, spark.driver.extraJavaOptions, memory, module flags), and
-     * it is executed, on a Spark home made of the build's Spark jars alone.
-     */
     private Path fakeSparkSubmit() throws IOException {
-        Path jars = Files.createDirectories(dir.resolve("spark-home/jars"));
-        for (String jar : Files.readString(ROOT.resolve("target/classpath.txt")).trim().split(":")) {
-            if (!jar.contains("picocli") && !jar.contains("tribuo")) {
-                Path link = jars.resolve(Path.of(jar).getFileName());
-                if (Files.notExists(link)) {
-                    Files.createSymbolicLink(link, Path.of(jar));
-                }
-            }
-        }
-        Path bin = Files.createDirectories(dir.resolve("bin"));
-        Path script = bin.resolve("spark-submit");
-        Files.writeString(script, String.join("\n", "#!/usr/bin/env bash",
-                "echo \"$*\" >> " + dir.resolve("submitted.txt"),
-                "export SPARK_HOME=" + jars.getParent() + " SPARK_SCALA_VERSION=2.13",
-                "cmd=$(mktemp)",
-                // the launcher prints its messages, a NUL and a newline, then the command's NUL-separated words
-                "java -Xmx128m -cp \"$SPARK_HOME/jars/*\" org.apache.spark.launcher.Main org.apache.spark.deploy.SparkSubmit"
-                        + " \"$@\" > \"$cmd\" || exit $?",
-                "words=(); first=true",
-                "while IFS= read -d '' -r w; do",
-                "  if $first; then first=false; [ -n \"$w\" ] && printf '%s\\n' \"$w\" >&2; continue; fi",
-                "  words+=(\"${w#$'\\n'}\")",
-                "done < \"$cmd\"",
-                "rm -f \"$cmd\"",
-                "exec \"${words[@]}\"", ""));
-        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return bin;
+        return Submits.fakeSparkSubmit(dir);
     }
 
     private JobScriptsTest.Run script(Path path, boolean local, String name, String... args)
             throws IOException, InterruptedException {
-        return script(path, local, Map.of(), name, args);
+        return Submits.script(dir, path, local, Map.of(), name, args);
     }
 
     private JobScriptsTest.Run script(Path path, boolean local, Map<String, String> env, String name, String... args)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("jobs/" + name).toString()));
-        cmd.addAll(List.of(args));
-        Path out = Files.createTempFile(dir, "out", ".txt"), err = Files.createTempFile(dir, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile())
-                .redirectError(err.toFile());
-        pb.environment().put("PATH", path + ":" + System.getenv("PATH"));
-        pb.environment().remove("SPARK_HOME");
-        pb.environment().put("JAVA_OPTS", "-Xmx1g");
-        if (local) {
-            pb.environment().put("SPARKCNN_LOCAL", "1");
-        }
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        assertTrue(p.waitFor(600, TimeUnit.SECONDS), name + " did not finish");
-        return new JobScriptsTest.Run(p.exitValue(), Files.readAllLines(out, StandardCharsets.UTF_8),
-                Files.readAllLines(err, StandardCharsets.UTF_8), java.util.Set.of());
+        return Submits.script(dir, path, local, env, name, args);
     }
 
     @Test
