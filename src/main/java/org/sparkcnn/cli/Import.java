@@ -8,6 +8,7 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.sparkcnn.data.Dataset;
+import org.sparkcnn.data.parquet.AugmentImporter;
 import org.sparkcnn.data.parquet.DatasetWriter;
 import org.sparkcnn.data.parquet.FolderImporter;
 import org.sparkcnn.data.parquet.IdxImporter;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Option;
 
 /** jobs/import.sh: image datasets to the Parquet layout of docs/data.md, as Spark jobs. */
 @Command(name = "jobs/import.sh", sortOptions = false, subcommands = {Import.FashionMnist.class, Import.Idx.class,
-    Import.Folder.class, Import.ImageSource.class}, synopsisSubcommandLabel = "COMMAND", description = {
+    Import.Folder.class, Import.ImageSource.class, Import.Augment.class}, synopsisSubcommandLabel = "COMMAND", description = {
         "Imports image datasets into sparkcnn's Parquet layout (docs/data.md) as a Spark job; 'jobs/import.sh COMMAND",
         "--help' for a command's options. Each dataset gets _classes.json and _stats.json (rows, image shape,",
         "per-channel mean and std) beside its files; training normalises with that mean and std unless told otherwise.",
@@ -224,6 +225,42 @@ public final class Import {
         @Override
         void importWith(SparkSession spark) throws IOException {
             report(common.out, ImageSourceImporter.run(spark, input, split, common.out, common.files, common.overwrite));
+        }
+    }
+
+    @Command(name = "augment", sortOptions = false, description = {
+        "A sparkcnn dataset made COPIES times larger: copy 0 of every row as it is, each other copy shifted by up to",
+        "--shift pixels each way (zero filled) and flipped left-right half the time, chosen by a hash of (seed, id,",
+        "copy), so the same command writes the same dataset. Ids become id x copies + copy.", ""})
+    static final class Augment extends Importer {
+        @Option(names = "--input", required = true, paramLabel = "DIR", order = 1, description = "a dataset in sparkcnn's layout")
+        String input;
+
+        @Option(names = "--copies", required = true, paramLabel = "N", order = 2, description = "copies of every row (>= 1)")
+        int copies;
+
+        @Option(names = "--shift", paramLabel = "PIXELS", defaultValue = "2", order = 3,
+                description = "largest shift each way (default: ${DEFAULT-VALUE})")
+        int shift;
+
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "1", order = 4,
+                description = "seed of the shifts and flips (default: ${DEFAULT-VALUE})")
+        long seed;
+
+        @Override
+        void check() {
+            AugmentImporter.check(copies, shift);
+        }
+
+        @Override
+        Map<String, String> inputs() {
+            return Map.of("--input", input);
+        }
+
+        @Override
+        void importWith(SparkSession spark) throws IOException {
+            report(common.out, AugmentImporter.run(spark, input, copies, shift, seed, common.out, common.files,
+                    common.overwrite));
         }
     }
 

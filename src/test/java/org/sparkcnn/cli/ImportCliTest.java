@@ -206,13 +206,13 @@ class ImportCliTest {
     @Test
     void theCommandsAreListedAndAMissingOrUnknownOneIsAUsageError() throws IOException {
         String help = help("--help");
-        for (String c : new String[] {"fashion-mnist", "idx", "folder", "image-source"}) {
+        for (String c : new String[] {"fashion-mnist", "idx", "folder", "image-source", "augment"}) {
             assertTrue(help.contains("\n  " + c + " "), c + " missing from:\n" + help);
             assertTrue(help(c, "-h").startsWith("Usage: jobs/import.sh " + c + " "), c);
         }
         assertTrue(help("fashion-mnist", "--help").contains("(default: " + org.sparkcnn.data.Dataset.FASHION_DIR + ")"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[0]));
-        assertEquals("expected a command: fashion-mnist, idx, folder, image-source (see --help)", e.getMessage());
+        assertEquals("expected a command: fashion-mnist, idx, folder, image-source, augment (see --help)", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {"mnist", "--out", out()}));
         assertTrue(e.getMessage().startsWith("unknown command 'mnist': expected fashion-mnist, idx"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {"folder", "--input", "x", "--out",
@@ -221,5 +221,73 @@ class ImportCliTest {
         e = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {"idx", "--out", out()}));
         assertTrue(e.getMessage().contains("--images") && e.getMessage().contains("for idx"), e.getMessage());
         assertFalse(Files.exists(Path.of(out())));
+    }
+
+    /** Every row of a dataset by id: {label, data}. */
+    private static java.util.Map<Long, Object[]> byId(String path) {
+        org.apache.spark.sql.SparkSession spark = org.sparkcnn.spark.SparkTestSessions.local(1, java.util.Map.of());
+        try {
+            java.util.Map<Long, Object[]> m = new java.util.TreeMap<>();
+            for (org.apache.spark.sql.Row r : spark.read().parquet(path).collectAsList()) {
+                m.put(r.getLong(2), new Object[] {r.get(1), r.getStruct(0).getAs("data")});
+            }
+            return m;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    @Test
+    void augmentWritesShiftedAndFlippedCopiesTheSameWayEveryTime() throws IOException {
+        Path[] idx = JobRuns.fashionIdx(dir.resolve("idx"), "train", 40);
+        String base = dir.resolve("base").toString(), aug = dir.resolve("aug").toString(), again = dir.resolve("again").toString();
+        Import.run(new String[] {"idx", "--images", idx[0].toString(), "--labels", idx[1].toString(), "--out", base,
+            "--files", "2", "--master", "local[1]"});
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Import.run(new String[] {"augment",
+            "--input", base, "--copies", "0", "--out", aug}));
+        assertEquals("--copies takes an integer >= 1, got 0", bad.getMessage());
+        assertFalse(Files.exists(Path.of(aug)), "a refused import writes nothing");
+        for (String out : new String[] {aug, again}) {
+            Import.run(new String[] {"augment", "--input", base, "--copies", "3", "--seed", "5", "--out", out, "--files", "4",
+                "--master", "local[1]"});
+        }
+        java.util.Map<Long, Object[]> original = byId(base), copies = byId(aug), second = byId(again);
+        assertEquals(120, copies.size());
+        assertTrue(Files.readString(Path.of(aug, "_stats.json")).contains("\"rows\" : 120"), "the statistics count every copy");
+        int shifted = 0;
+        for (java.util.Map.Entry<Long, Object[]> e : original.entrySet()) {
+            byte[] px = (byte[]) e.getValue()[1];
+            for (int k = 0; k < 3; k++) {
+                Object[] c = copies.get(e.getKey() * 3 + k);
+                assertEquals(e.getValue()[0], c[0], "the label travels with every copy");
+                byte[] got = (byte[]) c[1];
+                assertTrue(Arrays.equals(got, (byte[]) second.get(e.getKey() * 3 + k)[1]), "the same seed, the same bytes");
+                if (k == 0) {
+                    assertTrue(Arrays.equals(px, got), "copy 0 is the image itself");
+                    continue;
+                }
+                boolean found = false;
+                for (int dy = -2; dy <= 2 && !found; dy++) {
+                    for (int dx = -2; dx <= 2 && !found; dx++) {
+                        for (boolean flip : new boolean[] {false, true}) {
+                            found |= Arrays.equals(got, org.sparkcnn.data.parquet.AugmentImporter.moved(px, 28, 28, 1, dy, dx, flip));
+                        }
+                    }
+                }
+                assertTrue(found, "copy " + k + " of " + e.getKey() + " is a shift by at most 2 pixels, perhaps flipped");
+                shifted += Arrays.equals(px, got) ? 0 : 1;
+            }
+        }
+        assertTrue(shifted > 60, "most copies moved: " + shifted + " of 80");
+    }
+
+    @Test
+    void movingAnImageShiftsFillsWithZerosAndFlips() {
+        byte[] img = {1, 2, 3, 4, 5, 6}; // 2 rows of 3
+        assertTrue(Arrays.equals(new byte[] {0, 1, 2, 0, 4, 5}, org.sparkcnn.data.parquet.AugmentImporter.moved(img, 2, 3, 1, 0, 1, false)));
+        assertTrue(Arrays.equals(new byte[] {0, 0, 0, 1, 2, 3}, org.sparkcnn.data.parquet.AugmentImporter.moved(img, 2, 3, 1, 1, 0, false)));
+        assertTrue(Arrays.equals(new byte[] {3, 2, 1, 6, 5, 4}, org.sparkcnn.data.parquet.AugmentImporter.moved(img, 2, 3, 1, 0, 0, true)));
+        byte[] rgb = {1, 2, 3, 4, 5, 6}; // 1 row of 2 pixels, 3 channels
+        assertTrue(Arrays.equals(new byte[] {4, 5, 6, 1, 2, 3}, org.sparkcnn.data.parquet.AugmentImporter.moved(rgb, 1, 2, 3, 0, 0, true)));
     }
 }
