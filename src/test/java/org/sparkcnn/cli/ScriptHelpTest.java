@@ -40,8 +40,8 @@ class ScriptHelpTest {
     }
 
     @Test
-    void compareSparkAnswersHelpAndRefusesBadOptions() throws IOException, InterruptedException {
-        for (String script : new String[] {"compare-spark.sh"}) {
+    void theBenchmarkScriptsAnswerHelpAndRefuseBadOptions() throws IOException, InterruptedException {
+        for (String script : new String[] {"compare-spark.sh", "scale.sh"}) {
             for (String help : new String[] {"--help", "-h"}) {
                 String[] r = run(script, help);
                 assertEquals("0", r[0], script + " " + help + ": " + r[2]);
