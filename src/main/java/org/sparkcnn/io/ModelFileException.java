@@ -3,8 +3,8 @@ package org.sparkcnn.io;
 import java.io.IOException;
 
 /**
- * A model file (or checkpoint) that is malformed, truncated, corrupt or does not fit the network
- * it is applied to. The message starts with the file's name, so a log line alone says which
+ * A model file (or checkpoint, manifest or model registry file) that is malformed, truncated,
+ * corrupt, swapped in from elsewhere, or does not fit the network it is applied to. The message starts with the file's name, so a log line alone says which
  * file is bad and why.
  */
 public class ModelFileException extends IOException {

@@ -8,7 +8,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +27,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.sparkcnn.fs.Folders;
 import org.sparkcnn.io.JsonText;
+import org.sparkcnn.io.ModelFileException;
 
 /**
  * A model registry folder on any Hadoop file system (docs/retraining.md): immutable numbered
@@ -37,6 +43,8 @@ public final class ModelRegistry {
     public static final String CHAMPION = "champion", LOCK = "_LOCK", ENTRY = "entry.json", MODEL = "model",
             CONFIG = "config.properties", METRICS = "metrics.json", FINGERPRINT = "fingerprint.json",
             TRAINING_METRICS = "metrics.jsonl";
+    /** Keys of entry.json and the pointer besides the entry's: the CRC32 of each file of the version, and their own. */
+    private static final String FILES = "files", CRC = "crc32", MODEL_FILE = "model.bin";
     private static final Pattern VERSION = Pattern.compile("v(\\d{6})");
     private static final Pattern SPEC = Pattern.compile("(.*)@(?:v?(\\d+)|(champion))");
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -130,40 +138,160 @@ public final class ModelRegistry {
         return found;
     }
 
-    /** Version {@code v}'s entry; empty when it does not exist or is incomplete (no entry.json yet). */
+    /**
+     * Version {@code v}'s entry; empty when it does not exist or is incomplete (no entry.json yet).
+     * An entry.json that is not whole (its own CRC32), names another version, or whose folder's
+     * files differ from the CRC32s it lists is a {@link ModelFileException} naming the file.
+     */
     public Optional<RegistryEntry> entry(int v) throws IOException {
         Path p = new Path(versionPath(v), ENTRY);
-        JsonNode n;
-        try (InputStream in = fs.open(p)) {
-            n = JSON.readTree(in);
-        } catch (FileNotFoundException e) {
+        ObjectNode n = readJson(p);
+        if (n == null) {
             return Optional.empty();
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new IllegalArgumentException(p + ": not JSON: " + e.getOriginalMessage(), e);
         }
-        RegistryEntry entry = RegistryEntry.fromJson(n, p.toString());
+        RegistryEntry entry;
+        try {
+            entry = RegistryEntry.fromJson(n, p.toString());
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(p.toString(), "not a registry entry: " + e.getMessage());
+        }
+        Set<String> known = new HashSet<>();
+        entry.json(JSON).fieldNames().forEachRemaining(known::add);
+        known.add(FILES);
+        unseal(n, p, known);
         if (entry.version() != v) {
-            throw new IllegalArgumentException(p + ": holds version " + entry.version() + ", its folder is "
+            throw new ModelFileException(p.toString(), "holds version " + entry.version() + ", its folder is "
                     + RegistryEntry.folder(v));
+        }
+        JsonNode files = n.path(FILES);
+        if (!files.isMissingNode() && !files.isObject()) {
+            throw new ModelFileException(p.toString(), "not a registry entry: '" + FILES + "' is not an object");
+        }
+        for (var it = files.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            Path file = new Path(versionPath(v), f.getKey());
+            long crc;
+            try {
+                crc = crc(file);
+            } catch (FileNotFoundException e) {
+                throw new ModelFileException(file.toString(), "missing: " + p.getName() + " lists it");
+            }
+            if (!f.getValue().canConvertToLong() || f.getValue().asLong() != crc) {
+                throw new ModelFileException(file.toString(), String.format(
+                        "corrupt or replaced: its CRC32 is %08x, %s says %s", crc, p, hex(f.getValue())));
+            }
         }
         return Optional.of(entry);
     }
 
-    /** The version the champion pointer names; empty before the first publication. */
-    public Optional<Integer> championVersion() throws IOException {
-        Path p = new Path(root, CHAMPION);
+    /**
+     * The CRC32 of every file of a staged version but the model file itself (its manifest, listed
+     * here, holds its length and CRC32), by path within the folder: what its entry.json lists.
+     */
+    private ObjectNode fileCrcs(Path dir) throws IOException {
+        TreeMap<String, Long> crcs = new TreeMap<>();
+        var it = fs.listFiles(dir, true);
+        String base = dir.toUri().getPath();
+        while (it.hasNext()) {
+            Path f = it.next().getPath();
+            String rel = f.toUri().getPath().substring(base.length() + 1);
+            if (!rel.equals(ENTRY) && !rel.equals(MODEL + "/" + MODEL_FILE)) {
+                crcs.put(rel, crc(f));
+            }
+        }
+        ObjectNode n = JSON.createObjectNode();
+        crcs.forEach(n::put);
+        return n;
+    }
+
+    private long crc(Path file) throws IOException {
+        CRC32 sum = new CRC32();
+        try (InputStream in = new CheckedInputStream(fs.open(file), sum)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        return sum.getValue();
+    }
+
+    /** The JSON object in {@code p}, read strictly; null when there is no such file. */
+    private ObjectNode readJson(Path p) throws IOException {
         JsonNode n;
         try (InputStream in = fs.open(p)) {
-            n = JSON.readTree(in);
+            n = JsonText.MAPPER.readTree(in);
         } catch (FileNotFoundException e) {
+            return null;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ModelFileException(p.toString(), "not JSON: " + JsonText.problem(e, p.getName()));
+        }
+        if (!(n instanceof ObjectNode)) {
+            throw new ModelFileException(p.toString(), "not a JSON object");
+        }
+        return (ObjectNode) n;
+    }
+
+    /** {@code n} with a {@value #CRC} field: the CRC32 of its compact JSON without it, so any change to it shows. */
+    private static ObjectNode seal(ObjectNode n) {
+        return n.put(CRC, sealOf(n));
+    }
+
+    private static long sealOf(ObjectNode withoutSeal) {
+        CRC32 sum = new CRC32();
+        sum.update(JsonText.write(withoutSeal).getBytes(StandardCharsets.UTF_8));
+        return sum.getValue();
+    }
+
+    /**
+     * Checks that {@code n} holds only {@code known} keys (and its seal) and, when sealed, that the
+     * seal matches; files written before seals (no {@value #CRC}, no {@value #FILES}) pass as they are.
+     */
+    private static void unseal(ObjectNode n, Path p, Set<String> known) throws ModelFileException {
+        for (var it = n.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!known.contains(k) && !k.equals(CRC)) {
+                throw new ModelFileException(p.toString(), "corrupt: unknown key " + JsonText.quote(k));
+            }
+        }
+        JsonNode seal = n.get(CRC);
+        if (seal == null) {
+            if (n.has(FILES)) {
+                throw new ModelFileException(p.toString(), "corrupt: it lists files but has no " + CRC);
+            }
+            return;
+        }
+        ObjectNode rest = n.deepCopy();
+        rest.remove(CRC);
+        long want = sealOf(rest);
+        if (!seal.canConvertToLong() || seal.asLong() != want) {
+            throw new ModelFileException(p.toString(), String.format(
+                    "corrupt: its content's CRC32 is %08x, its %s says %s", want, CRC, hex(seal)));
+        }
+    }
+
+    /** A CRC as stored (a JSON number) in hex, as messages show CRCs; anything else as it is. */
+    private static String hex(JsonNode n) {
+        return n.canConvertToLong() ? String.format("%08x", n.asLong()) : n.toString();
+    }
+
+    /**
+     * The version the champion pointer names; empty before the first publication. A pointer that
+     * is not whole (its CRC32), or names no complete published version, is a {@link ModelFileException}.
+     */
+    public Optional<Integer> championVersion() throws IOException {
+        Path p = new Path(root, CHAMPION);
+        ObjectNode n = readJson(p);
+        if (n == null) {
             return Optional.empty();
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new IllegalArgumentException(p + ": not JSON: " + e.getOriginalMessage(), e);
         }
-        if (n == null || !n.path("version").canConvertToInt()) {
-            throw new IllegalArgumentException(p + ": expected {\"version\": N}");
+        unseal(n, p, Set.of("version"));
+        if (!n.path("version").isInt() || n.get("version").asInt() < 1) {
+            throw new ModelFileException(p.toString(), "expected {\"version\": N}");
         }
-        return Optional.of(n.get("version").asInt());
+        int v = n.get("version").asInt();
+        Optional<RegistryEntry> e = entry(v);
+        if (e.isEmpty() || e.get().status() != RegistryEntry.Status.PUBLISHED) {
+            throw new ModelFileException(p.toString(), "corrupt: it names " + RegistryEntry.folder(v) + ", which is "
+                    + (e.isEmpty() ? "no complete version" : "a rejected version") + " (jobs/retrain.sh --list)");
+        }
+        return Optional.of(v);
     }
 
     public Optional<RegistryEntry> champion() throws IOException {
@@ -187,7 +315,11 @@ public final class ModelRegistry {
     public DataFingerprint fingerprint(int v) throws IOException {
         Path p = new Path(versionPath(v), FINGERPRINT);
         try (InputStream in = fs.open(p)) {
-            return DataFingerprint.fromJson(JSON.readTree(in), p.toString());
+            return DataFingerprint.fromJson(JsonText.MAPPER.readTree(in), p.toString());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ModelFileException(p.toString(), "not JSON: " + JsonText.problem(e, p.getName()));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(p.toString(), e.getMessage());
         }
     }
 
@@ -265,7 +397,9 @@ public final class ModelRegistry {
             throw new IllegalArgumentException("entry of version " + entry.version() + " for staged version " + s.version());
         }
         lock.verify();
-        write(s, ENTRY, JSON.writeValueAsBytes(entry.json(JSON)));
+        ObjectNode n = entry.json(JSON);
+        n.set(FILES, fileCrcs(s.dir()));
+        write(s, ENTRY, JSON.writeValueAsBytes(seal(n)));
         if (!s.inPlace() && !fs.rename(s.dir(), versionPath(s.version()))) {
             throw new IOException("cannot rename " + s.dir() + " to " + versionPath(s.version()));
         }
@@ -284,7 +418,7 @@ public final class ModelRegistry {
 
     private void pointTo(int version) throws IOException {
         Folders.writeFile(fs, new Path(root, CHAMPION),
-                (JsonText.write(java.util.Map.of("version", version)) + "\n").getBytes(StandardCharsets.UTF_8));
+                (JsonText.write(seal(JsonText.object().put("version", version))) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /**

@@ -72,8 +72,7 @@ public final class CheckpointStore {
     public Optional<Checkpoint> newest(Consumer<String> report) throws IOException {
         for (var e : epochs().entrySet()) {
             try {
-                return Optional.of(new Checkpoint(e.getKey(), e.getValue().toString(),
-                        ManifestDir.read(fs, e.getValue(), STATE)));
+                return Optional.of(checked(e.getKey(), e.getValue()));
             } catch (ModelFileException bad) {
                 report.accept("skipping checkpoint " + e.getValue().getName() + ": "
                         + bad.getMessage().replace('\n', ' '));
@@ -117,7 +116,23 @@ public final class CheckpointStore {
     /** The checkpoint after {@code epoch} epochs, checked against its manifest; empty when there is none. */
     public Optional<Checkpoint> read(int epoch) throws IOException {
         Path p = epochs().get(epoch);
-        return p == null ? Optional.empty() : Optional.of(new Checkpoint(epoch, p.toString(), ManifestDir.read(fs, p, STATE)));
+        return p == null ? Optional.empty() : Optional.of(checked(epoch, p));
+    }
+
+    /**
+     * The checkpoint in {@code p}, checked against its manifest and against its folder's epoch: a
+     * whole checkpoint folder's content copied or moved under another epoch's name has a valid
+     * manifest, but its state says which epoch it is (files without an epoch, written before
+     * checkpoints carried it, are taken as they are).
+     */
+    private Checkpoint checked(int epoch, Path p) throws IOException {
+        ModelFile f = ManifestDir.read(fs, p, STATE);
+        String saved = f.meta().get("epoch");
+        if (saved != null && !saved.equals(Integer.toString(epoch))) {
+            throw new ModelFileException(f.source(), "holds the state after epoch " + saved + ", but its folder is "
+                    + name(epoch) + ": moved or copied from another checkpoint");
+        }
+        return new Checkpoint(epoch, p.toString(), f);
     }
 
     /** Checkpoint directories by epoch, newest first; temporaries and other files are not among them. */

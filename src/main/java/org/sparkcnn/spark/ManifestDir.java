@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
 import java.util.zip.CheckedInputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -23,14 +25,15 @@ import org.sparkcnn.io.ModelFile;
 import org.sparkcnn.io.ModelFileException;
 
 /**
- * A directory holding one {@link ModelFile} and {@code _MANIFEST.json} (each file's length and
- * CRC32), written so that readers never take a half-written one for complete: through a
+ * A directory holding one {@link ModelFile} and {@code _MANIFEST.json} (each file's length,
+ * CRC32 and CRC32C), written so that readers never take a half-written one for complete: through a
  * temporary directory renamed into place, or, where rename is a copy (object stores), in place
  * with the manifest last. Complete means: the manifest exists and every file matches it.
  */
 final class ManifestDir {
     static final String MANIFEST = "_MANIFEST.json";
     private static final int MAX_MANIFEST = 1 << 20;
+    private static final Set<String> ENTRY_KEYS = Set.of("name", "length", "crc32", "crc32c");
 
     private ManifestDir() {
     }
@@ -120,7 +123,7 @@ final class ManifestDir {
         }
         ObjectNode manifest = JsonText.object().put("format", 1);
         manifest.putArray("files").addObject().put("name", fileName).put("length", sink.length)
-                .put("crc32", sink.crc.getValue());
+                .put("crc32", sink.crc.getValue()).put("crc32c", sink.crc32c.getValue());
         try (FSDataOutputStream out = fs.create(new Path(dir, MANIFEST), false)) {
             out.write((JsonText.write(manifest) + "\n").getBytes(StandardCharsets.UTF_8));
         }
@@ -129,6 +132,7 @@ final class ManifestDir {
     /** Counts and checksums what the writer writes; close() only flushes, as the stream is ours to close. */
     private static final class Sink extends FilterOutputStream {
         final CRC32 crc = new CRC32();
+        final CRC32C crc32c = new CRC32C();
         long length;
 
         Sink(OutputStream out) {
@@ -139,6 +143,7 @@ final class ManifestDir {
         public void write(int b) throws IOException {
             out.write(b);
             crc.update(b);
+            crc32c.update(b);
             length++;
         }
 
@@ -146,6 +151,7 @@ final class ManifestDir {
         public void write(byte[] b, int off, int len) throws IOException {
             out.write(b, off, len);
             crc.update(b, off, len);
+            crc32c.update(b, off, len);
             length += len;
         }
 
@@ -181,31 +187,32 @@ final class ManifestDir {
         }
         ModelFile model = null;
         for (Map.Entry<String, long[]> f : files.entrySet()) {
-            ModelFile m = check(fs, new Path(dir, f.getKey()), f.getValue()[0], f.getValue()[1],
-                    f.getKey().equals(fileName), where);
+            ModelFile m = check(fs, new Path(dir, f.getKey()), f.getValue(), f.getKey().equals(fileName), where);
             model = m != null ? m : model;
         }
         return model;
     }
 
     /** Compares one file with its manifest entry; parses it as a ModelFile if {@code parse}. */
-    private static ModelFile check(FileSystem fs, Path p, long length, long crc, boolean parse, String where)
+    private static ModelFile check(FileSystem fs, Path p, long[] entry, boolean parse, String where)
             throws IOException {
+        long length = entry[0], crc = entry[1], crc32c = entry[2];
         FileStatus st;
         try {
             st = fs.getFileStatus(p);
         } catch (FileNotFoundException e) {
-            throw new ModelFileException(where, "incomplete: " + p.getName() + ", listed in the manifest, is missing");
+            throw new ModelFileException(where, "incomplete: " + p.getName() + ", listed in " + MANIFEST + ", is missing");
         }
         if (st.getLen() != length) {
             throw new ModelFileException(where, "incomplete or truncated: " + p.getName() + " holds " + st.getLen()
-                    + " bytes, the manifest says " + length);
+                    + " bytes, its " + MANIFEST + " says " + length);
         }
         ModelFile model = null;
         ModelFileException bad = null;
         CRC32 sum = new CRC32();
+        CRC32C sumC = new CRC32C();
         // one pass: parse while checksumming, so a large checkpoint on an object store is fetched once
-        try (CheckedInputStream in = new CheckedInputStream(fs.open(p), sum)) {
+        try (CheckedInputStream in = new CheckedInputStream(new CheckedInputStream(fs.open(p), sumC), sum)) {
             if (parse) {
                 try {
                     model = ModelFile.read(in, p.toString(), st.getLen()); // sizes checked before allocating
@@ -216,8 +223,12 @@ final class ManifestDir {
             in.transferTo(OutputStream.nullOutputStream());
         }
         if (sum.getValue() != crc) { // the more basic fault: report it rather than what it broke
-            throw new ModelFileException(where, String.format("corrupt: the CRC32 of %s is %08x, the manifest says %08x",
-                    p.getName(), sum.getValue(), crc));
+            throw new ModelFileException(where, String.format("corrupt: the CRC32 of %s is %08x, its " + MANIFEST
+                    + " says %08x", p.getName(), sum.getValue(), crc));
+        }
+        if (crc32c >= 0 && sumC.getValue() != crc32c) {
+            throw new ModelFileException(where, String.format("corrupt, or its files come from different saves: the"
+                    + " CRC32C of %s is %08x, its " + MANIFEST + " says %08x", p.getName(), sumC.getValue(), crc32c));
         }
         if (bad != null) {
             throw bad;
@@ -225,7 +236,11 @@ final class ManifestDir {
         return model;
     }
 
-    /** {name: {length, crc32}} from the manifest's JSON, every field checked. */
+    /**
+     * {name: {length, crc32, crc32c (-1 when absent)}} from the manifest's JSON, every field checked.
+     * CRC32C tells valid model files apart: their CRC32 is always 2144df1c, since each ends with the
+     * CRC32 of what precedes it. Manifests written before it was added (no crc32c) still read.
+     */
     private static Map<String, long[]> manifest(String where, String text) throws ModelFileException {
         Object doc;
         try {
@@ -235,18 +250,20 @@ final class ManifestDir {
         }
         Object list = doc instanceof Map ? ((Map<?, ?>) doc).get("files") : null;
         if (!(list instanceof List) || !Integer.valueOf(1).equals(((Map<?, ?>) doc).get("format"))) {
-            throw new ModelFileException(where, "corrupt manifest: expected {\"format\":1,\"files\":[…]}");
+            throw new ModelFileException(where, "corrupt manifest: " + MANIFEST + ": expected {\"format\":1,\"files\":[…]}");
         }
         Map<String, long[]> files = new LinkedHashMap<>();
         for (Object o : (List<?>) list) {
             Map<?, ?> f = o instanceof Map ? (Map<?, ?>) o : Map.of();
             Object name = f.get("name");
-            long length = number(f.get("length"), 1L << 53), crc = number(f.get("crc32"), 0xffffffffL);
+            long length = number(f.get("length"), 1L << 53), crc = number(f.get("crc32"), 0xffffffffL),
+                    crc32c = f.containsKey("crc32c") ? number(f.get("crc32c"), 0xffffffffL) : -2;
             if (!(name instanceof String) || ((String) name).isEmpty() || ((String) name).contains("/")
-                    || ((String) name).startsWith(".") || length < 0 || crc < 0) {
-                throw new ModelFileException(where, "corrupt manifest: bad file entry " + o);
+                    || ((String) name).startsWith(".") || length < 0 || crc < 0 || crc32c == -1
+                    || !ENTRY_KEYS.containsAll(f.keySet())) {
+                throw new ModelFileException(where, "corrupt manifest: " + MANIFEST + ": bad file entry " + o);
             }
-            files.put((String) name, new long[] {length, crc});
+            files.put((String) name, new long[] {length, crc, Math.max(crc32c, -1)});
         }
         return files;
     }

@@ -120,13 +120,13 @@ class CheckpointStoreTest {
         flipByte(epoch(3).resolve("state.bin"));
         assertEquals(2, newestEpoch(store));
         assertTrue(onlyReport().matches("skipping checkpoint epoch-0003: .*/epoch-0003: corrupt: the CRC32 of"
-                + " state.bin is [0-9a-f]{8}, the manifest says [0-9a-f]{8}"));
+                + " state.bin is [0-9a-f]{8}, its _MANIFEST.json says [0-9a-f]{8}"));
 
         store.save(3, model(3));
         byte[] b = Files.readAllBytes(epoch(3).resolve("state.bin"));
         Files.write(epoch(3).resolve("state.bin"), Arrays.copyOf(b, 1000));
         assertEquals(2, newestEpoch(store));
-        assertTrue(onlyReport().endsWith("incomplete or truncated: state.bin holds 1000 bytes, the manifest says "
+        assertTrue(onlyReport().endsWith("incomplete or truncated: state.bin holds 1000 bytes, its _MANIFEST.json says "
                 + b.length));
 
         store.save(3, out -> out.write("not a model".getBytes(StandardCharsets.UTF_8)));
@@ -252,7 +252,7 @@ class CheckpointStoreTest {
     }
 
     /** Every file under {@code root} (relative path to its bytes) and every directory (to null). */
-    private static Map<String, byte[]> snapshot(Path root) throws IOException {
+    static Map<String, byte[]> snapshot(Path root) throws IOException {
         Map<String, byte[]> all = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {
             s.forEach(p -> {
@@ -266,7 +266,7 @@ class CheckpointStoreTest {
         return all;
     }
 
-    private static void assertUnchanged(Map<String, byte[]> before, Path root, String when) throws IOException {
+    static void assertUnchanged(Map<String, byte[]> before, Path root, String when) throws IOException {
         Map<String, byte[]> after = snapshot(root);
         assertEquals(before.keySet(), after.keySet(), when + ": files appeared or vanished");
         before.forEach((k, v) -> assertArrayEquals(v, after.get(k), when + ": " + k + " changed"));
@@ -327,7 +327,7 @@ class CheckpointStoreTest {
         Files.write(bin, Arrays.copyOf(Files.readAllBytes(bin), 100));
         before = snapshot(tmp);
         e = assertThrows(ModelFileException.class, () -> CheckpointStore.readModel(modelDir.toString(), conf));
-        assertEquals(qualifiedModel + ": incomplete or truncated: model.bin holds 100 bytes, the manifest says "
+        assertEquals(qualifiedModel + ": incomplete or truncated: model.bin holds 100 bytes, its _MANIFEST.json says "
                 + hugeShape().length, e.getMessage());
         assertUnchanged(before, tmp, "reading a truncated model");
         assertEquals(List.of(), reports);
