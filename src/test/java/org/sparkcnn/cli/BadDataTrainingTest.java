@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkcnn.io.JsonText;
+import org.sparkcnn.spark.FashionSample;
 import org.sparkcnn.spark.SparkTestSessions;
 
 /**
@@ -48,13 +49,9 @@ class BadDataTrainingTest {
 
     @BeforeAll
     static void writeTheDataset() throws IOException {
-        Path[] idx = JobRuns.fashionIdx(dir.resolve("idx"), "train", IMPORTED);
-        data = dir.resolve("mixed").toString();
-        JobRuns.Result r = JobRuns.importer("idx", "--images", idx[0].toString(), "--labels", idx[1].toString(), "--out", data,
-                "--files", "1", "--master", "local[2]");
-        assertEquals(0, r.code(), r.toString());
         SparkSession spark = SparkTestSessions.local(2, Map.of());
         try {
+            data = FashionSample.write(spark, dir.resolve("mixed"), "train", IMPORTED, 1);
             StructType image = new StructType().add("origin", DataTypes.StringType).add("height", DataTypes.IntegerType)
                     .add("width", DataTypes.IntegerType).add("nChannels", DataTypes.IntegerType)
                     .add("mode", DataTypes.IntegerType).add("data", DataTypes.BinaryType);
@@ -161,7 +158,7 @@ class BadDataTrainingTest {
         assertEquals(1, r.code(), r.toString());
         List<String> errors = r.errLines().stream().filter(l -> l.startsWith("error: ")).toList();
         assertEquals(1, errors.size(), r.toString());
-        assertTrue(errors.get(0).matches("error: bad record in file file:.*/mixed/part-0000[13]-[a-z-]+\\.zstd\\.parquet,"
+        assertTrue(errors.get(0).matches("error: bad record in file file:.*/mixed/parquet/part-0000[13]-[a-z-]+\\.zstd\\.parquet,"
                 + " row \\d+, column (image|image\\.[a-zA-Z]+|label): .* \\((" + String.join("|", BAD.keySet()) + ")\\).*"),
                 errors.get(0));
         assertFalse(Files.exists(tmp.resolve("run/model")), "no model after a failed epoch");
