@@ -44,7 +44,7 @@ final class Inputs {
             throw new FileNotFoundException("--input " + input + ": no such dataset or folder");
         }
         if (isParquet(fs, p)) {
-            Dataset<Row> df = spark.read().parquet(input);
+            Dataset<Row> df = ParquetImageReader.read(spark, input);
             ImageLayout.validate(df.schema(), ImageLayout.IMAGE, null, input);
             // file and row of each image, so a bad record is named as the training reader names it
             return df.select(df.col("*"), df.col("_metadata.file_path").as(ParquetImageReader.FILE),

@@ -65,6 +65,15 @@ public final class ReaderConfig implements Serializable {
             if (!(std[c] > 0) || !Float.isFinite(std[c])) {
                 throw bad("std[" + c + "] = " + std[c] + " is not a positive finite number");
             }
+            // pixels are bytes, so a normalised pixel can only be non-finite here: (b / 255 - mean) / std
+            // overflowing; it is monotonic in b, so the two ends decide for all 256 values
+            for (int b : new int[] {0, 255}) {
+                float v = (b / 255f - mean[c]) / std[c];
+                if (!Float.isFinite(v)) {
+                    throw bad("mean[" + c + "] = " + mean[c] + " and std[" + c + "] = " + std[c] + " normalise pixel value "
+                            + b + " to " + v + ": every pixel must stay a finite number");
+                }
+            }
         }
         if (policy == null) {
             throw bad("policy is not set");

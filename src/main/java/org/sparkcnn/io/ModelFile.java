@@ -123,6 +123,7 @@ public final class ModelFile {
             });
         }
         About about = new About(net.description(), classNames, mean, std);
+        refuseNonFinite(net, entries, mean, std);
         byte[] header = header(net, kind, optimizerOrNull == null ? 0 : optimizerOrNull.steps(), entries,
                 meta == null ? Map.of() : meta, about).getBytes(StandardCharsets.UTF_8);
         // never write what the reader refuses (its caps guard it against corrupt files)
@@ -152,6 +153,31 @@ public final class ModelFile {
         b.putInt((int) crc.getValue());
         emit(o, b, null);
         o.flush();
+    }
+
+    /**
+     * A model or checkpoint never holds a NaN or an infinity: one would be trusted by a resumed run
+     * or a scorer and spoil everything after it. Checked before the first byte is written, so a
+     * refused write leaves nothing behind (the stores remove their unfinished folder).
+     */
+    private static void refuseNonFinite(Network net, List<Entry> entries, float[] mean, float[] std) {
+        for (Entry e : entries) {
+            for (int i = 0, size = Shapes.size(e.shape); i < size; i++) {
+                float v = e.data[e.offset + i];
+                if (!Float.isFinite(v)) {
+                    throw new ArithmeticException("model '" + net.name() + "': " + e.role + " " + e.name + " value " + i
+                            + " of " + size + " is " + v + ": a model file never holds a non-finite value, nothing was written");
+                }
+            }
+        }
+        for (float[] v : new float[][] {mean, std}) {
+            for (int i = 0; v != null && i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new ArithmeticException("model '" + net.name() + "': " + (v == mean ? "mean" : "std") + "[" + i
+                            + "] is " + v[i] + ": a model file never holds a non-finite value, nothing was written");
+                }
+            }
+        }
     }
 
     /** Writes the bytes put into {@code b} so far (adding them to the CRC) and clears it. */

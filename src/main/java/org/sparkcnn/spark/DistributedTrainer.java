@@ -38,6 +38,11 @@ public final class DistributedTrainer {
         this.faults = faults.with("fail-first-attempt:" + partition);
     }
 
+    /** Test hook: one more injected fault, an entry of {@link org.sparkcnn.util.Faults#KINDS}. */
+    void inject(String fault) {
+        this.faults = faults.with(fault);
+    }
+
     /**
      * Trains on {@code data} for the configured epochs. With {@code startOrNull} (planned by
      * {@link RunFolder#plan}) checkpoints, metrics.jsonl and the final model go under its folder

@@ -42,6 +42,12 @@ final class EpochReport {
         field(o, "sync_seconds", s.syncSeconds);
         field(o, "eval_seconds", s.evalSeconds);
         field(o, "bad_records", s.bad.bad);
+        ObjectNode kinds = o.putObject("bad_records_by_kind");
+        for (org.sparkcnn.data.BadRecordKind k : org.sparkcnn.data.BadRecordKind.values()) {
+            if (s.bad.count(k) > 0) {
+                kinds.put(k.name(), s.bad.count(k));
+            }
+        }
         field(o, "global_step", globalStep);
         field(o, "learning_rate", s.learningRate);
         field(o, "time", System.currentTimeMillis() / 1000.0);

@@ -98,6 +98,9 @@ final class PartitionTasks {
             String where = "epoch " + (epoch + 1) + ", round " + (round + 1) + ", partition " + partition;
             PartitionTrainer trainer = ExecutorModels.borrow(cfg, spec);
             try {
+                if (faults.nanGradient(epoch + 1, round + 1, partition)) {
+                    trainer.injectNanGradient();
+                }
                 PartitionTrainer.Result r = trainer.train(in.state, in.optimizerSteps, in.firstStep,
                         cfg.schedule(stepsPerEpoch, lrFactor), counted(batches, progress), limit, DistributedTrainer.seedOf(reading.seed, epoch, round, partition),
                         where);

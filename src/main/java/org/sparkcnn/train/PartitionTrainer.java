@@ -32,6 +32,8 @@ public final class PartitionTrainer {
     private final float[] after;
     private final boolean carryOptimizerState;
     private int[] tailLabels;
+    /** An injected fault for the next {@link #train} only. */
+    private boolean nanGradient;
 
     /** {@code carryOptimizerState}: the optimiser's arrays are part of the state vector (else reset every round). */
     public PartitionTrainer(Network net, Optimizer optimizer, boolean carryOptimizerState) {
@@ -68,6 +70,10 @@ public final class PartitionTrainer {
         Result r = new Result();
         String step = where + ", mini-batch";
         trainingStep.resetTotals();
+        if (nanGradient && batches.hasNext()) {
+            trainingStep.injectNanGradient();
+        }
+        nanGradient = false;
         while (r.batches < maxBatches && batches.hasNext()) {
             MiniBatch b = batches.next();
             int n = b.size();
@@ -88,6 +94,11 @@ public final class PartitionTrainer {
         r.delta = after.clone();
         r.trainNanos = System.nanoTime() - t0;
         return r;
+    }
+
+    /** Fault injection only: the next {@link #train} puts a NaN into its first mini-batch's gradient. */
+    public void injectNanGradient() {
+        nanGradient = true;
     }
 
     /** The batch's labels as an array of exactly n (the stream's label array may be longer). */

@@ -18,6 +18,8 @@ public final class TrainingStep {
     private final List<Param> params;
     private double lossSum;
     private long correct;
+    /** An injected fault (docs/reliability.md): the next step's first gradient value becomes NaN. */
+    private boolean nanGradient;
 
     public TrainingStep(Network net, Optimizer optimizer) {
         this.net = net;
@@ -37,6 +39,11 @@ public final class TrainingStep {
                     + lr + "): lower the learning rate");
         }
         net.backward();
+        if (nanGradient) {
+            Tensor g = params.get(0).grad;
+            g.data[g.offset] = Float.NaN;
+            nanGradient = false;
+        }
         optimizer.step(params, lr);
         lossSum += (double) loss * labels.length;
         correct += net.lastCorrect();
@@ -51,6 +58,11 @@ public final class TrainingStep {
     /** Correct predictions (in training mode) since the last {@link #resetTotals}. */
     public long correct() {
         return correct;
+    }
+
+    /** Fault injection only: the next step's first gradient value is NaN, as a numerical fault would make it. */
+    public void injectNanGradient() {
+        nanGradient = true;
     }
 
     public void resetTotals() {

@@ -29,6 +29,8 @@ public record Faults(List<String[]> entries, String markers) implements Serializ
             "fail-first-attempt", 1,
             // the first attempt of partition P's training task sleeps MS milliseconds before it trains
             "slow-first-attempt", 2,
+            // partition P's training task in epoch E, round R (as the job's messages count them) puts a NaN in its first gradient
+            "nan-gradient", 3,
             // the driver stops at POINT (see pause) and waits to be killed
             "pause", 1);
 
@@ -105,6 +107,17 @@ public record Faults(List<String[]> entries, String markers) implements Serializ
     public long slowFirstAttemptMillis(int partition) {
         String[] e = find("slow-first-attempt", Integer.toString(partition));
         return e == null ? 0 : Long.parseLong(e[2]);
+    }
+
+    /** Whether partition {@code partition}'s task of {@code epoch} and {@code round} (1-based, as messages name them) gets a NaN gradient. */
+    public boolean nanGradient(int epoch, int round, int partition) {
+        for (String[] e : entries) {
+            if (e[0].equals("nan-gradient") && e[1].equals(Integer.toString(epoch)) && e[2].equals(Integer.toString(round))
+                    && e[3].equals(Integer.toString(partition))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

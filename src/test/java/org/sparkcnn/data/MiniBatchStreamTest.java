@@ -524,6 +524,51 @@ class MiniBatchStreamTest {
                 .getMessage().startsWith("where: "));
     }
 
+    /**
+     * Pixels are stored as bytes, which cannot be NaN; the one float path into a batch is the
+     * normalisation, (b / 255 - mean) / std, and a mean and std that pass every other check can still
+     * overflow it. Such a configuration is refused before any row is read, naming the channel; every
+     * one accepted gives finite values for all 256 bytes.
+     */
+    @Test
+    void aNormalisationThatWouldMakeANonFinitePixelIsRefused() {
+        ReaderConfig cfg = new ReaderConfig(3, 4, 4, 10);
+        cfg.std = new float[] {1, Float.MIN_VALUE, 1};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, cfg::validate);
+        assertEquals("reader configuration: mean[1] = 0.0 and std[1] = 1.4E-45 normalise pixel value 255 to Infinity:"
+                + " every pixel must stay a finite number", e.getMessage());
+        cfg.std = new float[] {1, 1, 1e-38f};
+        cfg.mean = new float[] {0, 0, -Float.MAX_VALUE};
+        assertTrue(assertThrows(IllegalArgumentException.class, cfg::validate).getMessage().contains("mean[2]"));
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        int accepted = 0;
+        for (int i = 0; i < 2000; i++) {
+            ReaderConfig c = new ReaderConfig(1, 2, 2, 10);
+            c.mean = new float[] {(float) (r.nextBoolean() ? r.nextDouble(-1, 2) : Math.scalb(r.nextDouble(-1, 1), r.nextInt(-10, 128)))};
+            c.std = new float[] {(float) Math.scalb(r.nextDouble(0.5, 1), r.nextInt(-149, 20))};
+            try {
+                c.validate();
+            } catch (IllegalArgumentException refused) {
+                continue;
+            }
+            accepted++;
+            byte[] every = new byte[4];
+            List<ImageRecord> rows = new java.util.ArrayList<>();
+            for (int b = 0; b < 256; b += 4) {
+                for (int k = 0; k < 4; k++) {
+                    every[k] = (byte) (b + k);
+                }
+                rows.add(grey("f", b / 4, 2, 2, every.clone(), 1));
+            }
+            c.batchSize = 64;
+            MiniBatch batch = new MiniBatchStream(rows.iterator(), c).next();
+            for (int v = 0; v < 256; v++) {
+                assertTrue(Float.isFinite(batch.images.data[v]), "byte " + v + " with mean " + c.mean[0] + ", std " + c.std[0]);
+            }
+        }
+        assertTrue(accepted > 500 && accepted < 2000, accepted + " of 2000 accepted");
+    }
+
     @Test
     void countsMergeInAnyOrderAndSurviveSerialization() throws Exception {
         BadRecordCounts a = new BadRecordCounts(), b = new BadRecordCounts();

@@ -357,4 +357,39 @@ class ModelFileTest {
         assertTrue(e.getMessage().startsWith("test.bin: optimizer state does not fit this optimizer: SGD state:"),
                 e.getMessage());
     }
+
+    /** No model file ever holds a NaN or an infinity: in a parameter, a buffer, the optimiser's state or mean/std. */
+    @Test
+    void aNonFiniteValueIsRefusedBeforeAnyByteIsWritten() throws IOException {
+        Optimizer adam = ADAM.get();
+        Network net = trained("resnet20", adam);
+        Param last = net.paramList().get(net.paramList().size() - 1);
+        float[][] places = {last.value.data, net.buffers().values().iterator().next().value.data, adam.stateArray()};
+        int[] at = {last.value.offset + last.value.size() - 1, net.buffers().values().iterator().next().value.offset,
+            adam.stateArray().length - 1};
+        String lastName = net.params().entrySet().stream().filter(x -> x.getValue() == last).findFirst().orElseThrow().getKey();
+        String[] named = {"param " + lastName, "buffer " + net.buffers().keySet().iterator().next(), "optimizer "};
+        int refused = 0;
+        for (int k = 0; k < places.length; k++) {
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                float good = places[k][at[k]];
+                places[k][at[k]] = bad;
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                ArithmeticException e = assertThrows(ArithmeticException.class, () -> ModelFile.write(out, net, adam, Map.of()));
+                assertTrue(e.getMessage().startsWith("model 'resnet20': " + named[k]) && e.getMessage().contains(" is " + bad
+                        + ": a model file never holds a non-finite value, nothing was written"), e.getMessage());
+                assertEquals(0, out.size(), "nothing written");
+                places[k][at[k]] = good;
+                refused++;
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> ModelFile.write(out, net, null, Map.of(),
+                null, new float[] {Float.NaN}, new float[] {1f}));
+        assertTrue(e.getMessage().contains("mean[0] is NaN"), e.getMessage());
+        assertEquals(0, out.size());
+        assertEquals(9, refused);
+        ModelFile.write(out, net, adam, Map.of()); // the same model, finite again, is written
+        assertTrue(out.size() > 0);
+    }
 }

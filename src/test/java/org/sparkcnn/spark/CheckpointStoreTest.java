@@ -332,4 +332,23 @@ class CheckpointStoreTest {
         assertUnchanged(before, tmp, "reading a truncated model");
         assertEquals(List.of(), reports);
     }
+
+    /** A checkpoint with a NaN is refused by the model file's writer: the store keeps the previous one as it was. */
+    @Test
+    void aNonFiniteCheckpointIsNeverSavedAndTheLastGoodOneStays() throws IOException {
+        CheckpointStore store = store();
+        store.save(1, model(1));
+        Network net = ModelZoo.build("lenet5", 2);
+        net.paramList().get(0).value.data[net.paramList().get(0).value.offset] = Float.NaN;
+        ArithmeticException e = assertThrows(ArithmeticException.class,
+                () -> store.save(2, out -> ModelFile.write(out, net, null, Map.of())));
+        assertTrue(e.getMessage().contains("never holds a non-finite value"), e.getMessage());
+        assertEquals(List.of("epoch-0001"), list(checkpoints()), "the refused write left nothing behind");
+        assertEquals(1, newestEpoch(store));
+        String model = tmp.resolve("model").toString();
+        assertThrows(ArithmeticException.class, () -> CheckpointStore.writeModel(model, conf,
+                out -> ModelFile.write(out, net, null, Map.of())));
+        assertFalse(Files.exists(tmp.resolve("model")), "nor a final model");
+        assertEquals(List.of(), reports);
+    }
 }

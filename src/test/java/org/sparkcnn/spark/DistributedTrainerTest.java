@@ -267,6 +267,52 @@ class DistributedTrainerTest {
         assertEquals(1, store.newest(m -> { }).orElseThrow().epoch());
     }
 
+    /**
+     * A NaN in one partition's gradient (an injected fault, docs/reliability.md section 5) stops the
+     * job with one line naming the epoch, round and partition; the checkpoint before it stays the
+     * newest and every saved file holds finite values only.
+     */
+    @Test
+    void aNanGradientInOnePartitionStopsTheJobNamingEpochRoundAndPartition() throws IOException {
+        String run = out.resolve("nan").toString();
+        fit(config("epochs=1", "validation=", "syncEvery=2", "output=" + run), false, -1, null);
+        int faults = 0;
+        for (int partition = 0; partition < 2; partition++) {
+            DistributedTrainer t = new DistributedTrainer(config("epochs=2", "validation=", "syncEvery=2", "output=" + run)
+                    .validate(), null);
+            t.inject("nan-gradient:2:3:" + partition);
+            RunFolder.Start start = RunFolder.plan(run, RunFolder.Resume.YES, false, spark.sparkContext().hadoopConfiguration());
+            Exception e = assertThrows(Exception.class, () -> t.fit(spark, TrainingData.fromPaths(spark,
+                    config("epochs=2", "validation=", "syncEvery=2", "output=" + run)), start));
+            faults++;
+            String msg = rootMessage(e);
+            assertTrue(msg.matches("non-finite (loss NaN|update) at epoch 2, round 3, partition " + partition + "[ ,(].*"), msg);
+            assertFalse(msg.contains("\n"), msg);
+            assertFalse(Files.exists(out.resolve("nan/checkpoints/epoch-0002")));
+            CheckpointStore store = new CheckpointStore(run + "/checkpoints", spark.sparkContext().hadoopConfiguration());
+            CheckpointStore.Checkpoint c = store.newest(m -> { }).orElseThrow();
+            assertEquals(1, c.epoch());
+            Network saved = c.file().network();
+            for (float[] values : List.of(saved.parameterArray(), saved.bufferArray())) {
+                for (float v : values) {
+                    assertTrue(Float.isFinite(v));
+                }
+            }
+        }
+        assertEquals(2, faults);
+    }
+
+    /**
+     * Pixels are bytes, so the only way to a non-finite input is a normalisation that overflows: it
+     * is refused on the driver before the training set is even cached, naming the channel.
+     */
+    @Test
+    void aNormalisationThatWouldOverflowAPixelIsRefusedBeforeAnyWork() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(config("std=1e-44")).close());
+        assertTrue(e.getMessage().startsWith("reader configuration: mean[0] = 0.286 and std[0] = 9.8E-45 normalise pixel value 0"
+                + " to -Infinity: every pixel must stay a finite number"), e.getMessage());
+    }
+
     private static String rootMessage(Throwable e) {
         String msg = e.getMessage();
         for (Throwable t = e.getCause(); t != null; t = t.getCause()) {

@@ -27,6 +27,9 @@ class FaultsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Faults.parse("explode:1", null));
         assertTrue(e.getMessage().contains("'explode:1'"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Faults.parse("slow-first-attempt:1", null));
+        Faults nan = Faults.parse("nan-gradient:2:3:1", null);
+        assertTrue(nan.nanGradient(2, 3, 1));
+        assertFalse(nan.nanGradient(2, 3, 0) || nan.nanGradient(1, 3, 1) || nan.nanGradient(2, 1, 1));
     }
 
     @Test

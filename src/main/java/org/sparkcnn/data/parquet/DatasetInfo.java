@@ -73,7 +73,7 @@ public final class DatasetInfo {
         String name = key == null ? path : key + " = " + path;
         Path dir = new Path(path);
         FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
-        Dataset<Row> df = spark.read().parquet(path);
+        Dataset<Row> df = ParquetImageReader.read(spark, path);
         ImageLayout.validate(df.schema(), name);
         List<String> classes = ImageLayout.classes(df.schema());
         if (classes == null) {

@@ -55,10 +55,20 @@ public final class ParquetImageReader implements Serializable {
      * row index within it, from Spark's _metadata columns), after checking its columns.
      */
     public static Dataset<Row> load(SparkSession spark, String path) {
-        Dataset<Row> df = spark.read().parquet(path);
+        Dataset<Row> df = read(spark, path);
         ImageLayout.validate(df.schema(), path);
         return df.select(col(ImageLayout.IMAGE), col(ImageLayout.LABEL), col("_metadata.file_path").as(FILE),
                 col("_metadata.row_index").as(ROW));
+    }
+
+    /**
+     * The Parquet files at {@code path} with the union of their columns (mergeSchema): Spark would
+     * otherwise take the columns of whichever file it lists first, so a file lacking a column could
+     * hide that column from every file, or its rows read as nulls, depending on the listing order.
+     * Merged, the rows of such a file read as nulls there and are bad records naming their file.
+     */
+    public static Dataset<Row> read(SparkSession spark, String path) {
+        return spark.read().option("mergeSchema", "true").parquet(path);
     }
 
     /** The rows of one partition as records; one ImageRecord is reused, so consume each before the next. */
