@@ -226,6 +226,7 @@ public final class Retrain {
             reg.write(staged, ModelRegistry.FINGERPRINT, JSON.writerWithDefaultPrettyPrinter()
                     .writeValueAsBytes(fp.json(JSON)));
             Integer warm = !fromScratch && champVersion != null ? champVersion : null;
+            org.sparkcnn.util.Faults.driver().pause("retrain-staged"); // docs/reliability.md: written, not yet visible
             entry = reg.commit(staged, new RegistryEntry(staged.version(), reason == null ? RegistryEntry.Status.PUBLISHED
                     : RegistryEntry.Status.REJECTED, rule.metric(), value, champVersion, champValue, rule.margin(), reason,
                     fp.id(), configId, warm, System.currentTimeMillis()), lock);
@@ -233,6 +234,7 @@ public final class Retrain {
             reg.abort(staged);
             throw e;
         }
+        org.sparkcnn.util.Faults.driver().pause("retrain-published"); // the lock still held, Spark still running
         String v = RegistryEntry.folder(entry.version());
         String against = champVersion == null ? "the first version" : String.format(Locale.ROOT,
                 "champion %s: %.4f, margin %.4f", RegistryEntry.folder(champVersion), champValue, rule.margin());

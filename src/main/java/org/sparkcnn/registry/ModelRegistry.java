@@ -404,6 +404,7 @@ public final class ModelRegistry {
             throw new IOException("cannot rename " + s.dir() + " to " + versionPath(s.version()));
         }
         if (entry.status() == RegistryEntry.Status.PUBLISHED) {
+            org.sparkcnn.util.Faults.driver().pause("registry-pointer-pending"); // the version whole, the champion not moved
             pointTo(s.version());
         }
         return entry;

@@ -62,7 +62,8 @@ public final class CheckpointStore {
         if (epoch < 1) {
             throw new IllegalArgumentException("checkpoint epoch must be at least 1, got " + epoch);
         }
-        return ManifestDir.write(fs, new Path(dir, name(epoch)), STATE, writer, atomicRename, "epoch-").toString();
+        return ManifestDir.write(fs, new Path(dir, name(epoch)), STATE, writer, atomicRename, "epoch-",
+                "checkpoint-writing-" + epoch).toString();
     }
 
     /**
@@ -161,7 +162,8 @@ public final class CheckpointStore {
         if (p.getParent() == null) {
             throw new IllegalArgumentException("the model directory cannot be the root of a file system: " + p);
         }
-        return ManifestDir.write(fs, p, MODEL, writer, ManifestDir.renameIsAtomic(fs), p.getName() + "-").toString();
+        return ManifestDir.write(fs, p, MODEL, writer, ManifestDir.renameIsAtomic(fs), p.getName() + "-", null)
+                .toString();
     }
 
     /** The model written by {@link #writeModel}, checked against its manifest. */

@@ -66,10 +66,12 @@ final class ManifestDir {
     /**
      * Writes {@code target/fileName}, then the manifest; {@code target} replaces an existing one only
      * once the new one is complete. Leftovers of crashed writes ({@code _tmp-<stem>…},
-     * {@code _old-<stem>…} beside it) are removed first: one writer per directory.
+     * {@code _old-<stem>…} beside it) are removed first: one writer per directory. {@code point}
+     * (or null) names the moment between the file and its manifest for {@code pause:POINT} faults
+     * (docs/reliability.md).
      */
     static Path write(FileSystem fs, Path target, String fileName, CheckpointStore.IOWriter writer,
-            boolean atomicRename, String stem) throws IOException {
+            boolean atomicRename, String stem, String point) throws IOException {
         Path parent = target.getParent();
         mkdirs(fs, parent);
         for (FileStatus s : fs.listStatus(parent)) {
@@ -80,7 +82,7 @@ final class ManifestDir {
         }
         if (!atomicRename && !fs.exists(target)) {
             try {
-                writeFiles(fs, target, fileName, writer);
+                writeFiles(fs, target, fileName, writer, point);
             } catch (IOException | RuntimeException e) {
                 deleteAfter(fs, target, e);
                 throw e;
@@ -89,7 +91,7 @@ final class ManifestDir {
         }
         Path tmp = new Path(parent, "_tmp-" + target.getName() + "-" + Folders.random());
         try {
-            writeFiles(fs, tmp, fileName, writer);
+            writeFiles(fs, tmp, fileName, writer, point);
             commit(fs, tmp, target);
         } catch (IOException | RuntimeException e) {
             deleteAfter(fs, tmp, e);
@@ -112,8 +114,8 @@ final class ManifestDir {
         Folders.replace(fs, tmp, target, new Path(target.getParent(), "_old-" + target.getName() + "-" + Folders.random()));
     }
 
-    private static void writeFiles(FileSystem fs, Path dir, String fileName, CheckpointStore.IOWriter writer)
-            throws IOException {
+    private static void writeFiles(FileSystem fs, Path dir, String fileName, CheckpointStore.IOWriter writer,
+            String point) throws IOException {
         mkdirs(fs, dir);
         Sink sink;
         try (FSDataOutputStream out = fs.create(new Path(dir, fileName), false)) {
@@ -121,6 +123,7 @@ final class ManifestDir {
             writer.write(sink);
             sink.flush();
         }
+        org.sparkcnn.util.Faults.driver().pause(point); // the file whole, its manifest not yet written
         ObjectNode manifest = JsonText.object().put("format", 1);
         manifest.putArray("files").addObject().put("name", fileName).put("length", sink.length)
                 .put("crc32", sink.crc.getValue()).put("crc32c", sink.crc32c.getValue());

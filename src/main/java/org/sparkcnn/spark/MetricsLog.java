@@ -37,6 +37,8 @@ final class MetricsLog {
      * and ""). Checkpoints written before the history was kept have none (null): then the file's
      * lines up to {@code lastEpoch} that parse are kept. A file that differs from what is kept is
      * saved beside under a new name, which is returned (else null): nothing the user wrote is lost.
+     * A file that only lags behind the history (the driver died between the checkpoint and the
+     * file) is brought up to date, with nothing set aside.
      */
     String restart(int lastEpoch, String history) throws IOException {
         lines.clear();
@@ -47,6 +49,10 @@ final class MetricsLog {
             onDisk.lines().filter(l -> epochOf(l) >= 1 && epochOf(l) <= lastEpoch).forEach(lines::add);
         }
         if (lastEpoch == 0 || onDisk == null || onDisk.equals(history())) {
+            return null;
+        }
+        if (history().startsWith(onDisk) && (onDisk.isEmpty() || onDisk.endsWith("\n"))) {
+            write(); // the run stopped between its checkpoint and this file: only the newest lines are missing
             return null;
         }
         Path aside = new Path(file.getParent(), FILE + ".before-resume-" + Folders.random());

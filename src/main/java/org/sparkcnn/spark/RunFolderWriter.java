@@ -136,6 +136,7 @@ final class RunFolderWriter {
         }
         checkpoints.save(epoch, out -> ModelFile.write(out, run.network(), run.optimizer(), meta, run.classNames(),
                 run.mean(), run.std()));
+        org.sparkcnn.util.Faults.driver().pause("checkpoint-saved-" + epoch); // complete; metrics.jsonl not yet caught up
         java.util.Set<Integer> best = new java.util.HashSet<>(control.bestEpochs(cfg.getInt("keepBest", 0)));
         if (control.restoreBest()) {
             best.add(control.bestEpoch());

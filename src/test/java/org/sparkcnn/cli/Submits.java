@@ -56,9 +56,17 @@ final class Submits {
 
     static JobScriptsTest.Run script(Path dir, Path path, boolean local, Map<String, String> env, String name, String... args)
             throws IOException, InterruptedException {
+        Path out = Files.createTempFile(dir, "out", ".txt"), err = Files.createTempFile(dir, "err", ".txt");
+        Process p = start(dir, path, local, env, out, err, name, args);
+        assertTrue(p.waitFor(600, TimeUnit.SECONDS), name + " did not finish");
+        return finished(p, out, err);
+    }
+
+    /** {@link #script} started in {@code dir} and not waited for; its output goes to {@code out} and {@code err}. */
+    static Process start(Path dir, Path path, boolean local, Map<String, String> env, Path out, Path err, String name,
+            String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("jobs/" + name).toString()));
         cmd.addAll(List.of(args));
-        Path out = Files.createTempFile(dir, "out", ".txt"), err = Files.createTempFile(dir, "err", ".txt");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile())
                 .redirectError(err.toFile());
         pb.environment().put("PATH", path + ":" + System.getenv("PATH"));
@@ -68,8 +76,11 @@ final class Submits {
             pb.environment().put("SPARKCNN_LOCAL", "1");
         }
         pb.environment().putAll(env);
-        Process p = pb.start();
-        assertTrue(p.waitFor(600, TimeUnit.SECONDS), name + " did not finish");
+        return pb.start();
+    }
+
+    /** What a process of {@link #start} left once it ended. */
+    static JobScriptsTest.Run finished(Process p, Path out, Path err) throws IOException {
         return new JobScriptsTest.Run(p.exitValue(), Files.readAllLines(out, StandardCharsets.UTF_8),
                 Files.readAllLines(err, StandardCharsets.UTF_8), java.util.Set.of());
     }

@@ -20,7 +20,7 @@ import org.sparkcnn.io.TensorBoardEvents;
  * epoch; the event file reads back record by record with both masked CRC-32Cs right, a version
  * record first, then every scalar at its epoch with its value.
  */
-class MetricsViewsTest {
+public class MetricsViewsTest {
     private static final List<String> LINES = List.of(
             "{\"epoch\":1,\"train_loss\":0.75,\"val_loss\":null,\"images_per_second\":1200.5,\"seconds\":10,"
                     + "\"learning_rate\":0.01,\"time\":1764590000.5,\"val_confusion\":[[1,0],[0,1]]}",
@@ -43,7 +43,7 @@ class MetricsViewsTest {
     }
 
     /** tag@step → value, and the wall times, read back from an event file with every CRC checked. */
-    static Map<String, Float> read(byte[] file, List<Double> wallTimes, List<String> versions) throws Exception {
+    public static Map<String, Float> read(byte[] file, List<Double> wallTimes, List<String> versions) throws Exception {
         Map<String, Float> scalars = new LinkedHashMap<>();
         ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
         while (b.hasRemaining()) {
