@@ -3,29 +3,44 @@
 # installation): a master and workers as separate processes, all bound to 127.0.0.1, their
 # logs and pid files under one folder (docs/cluster.md).
 #   jobs/cluster.sh start [--dir DIR] [--workers N] [--cores C] [--memory SIZE]   (default 2 workers, 1 core, 1g)
+#                         [--properties-file FILE]
 #   jobs/cluster.sh status [--dir DIR]
 #   jobs/cluster.sh stop [--dir DIR]
 # start and status print the master URL, spark://127.0.0.1:PORT, as their last line; stop ends
 # only the processes this folder's pid files name. Submit to it with, e.g.,
 #   SPARK_SUBMIT_ARGS="--master $(jobs/cluster.sh status | tail -1)" jobs/train.sh --config FILE
+# --properties-file: Spark settings the master and workers load, e.g. a secured cluster's
+# (spark.authenticate and its secret, encryption: docs/cluster.md); a file holding
+# spark.authenticate.secret must be readable by its owner only. Jobs then submit with the same
+# file: SPARK_SUBMIT_ARGS="--master URL --properties-file FILE".
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 cmd="${1:-}"; [ $# -gt 0 ] && shift
-DIR="$ROOT/target/cluster"; WORKERS=2; CORES=1; MEMORY=1g
+DIR="$ROOT/target/cluster"; WORKERS=2; CORES=1; MEMORY=1g; PROPS=
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) DIR="$2"; shift 2 ;;
     --workers) WORKERS="$2"; shift 2 ;;
     --cores) CORES="$2"; shift 2 ;;
     --memory) MEMORY="$2"; shift 2 ;;
+    --properties-file) PROPS="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "error: unknown option '$1' for jobs/cluster.sh $cmd" >&2; usage >&2; exit 2 ;;
   esac
 done
 case "$cmd" in -h|--help) usage; exit 0 ;; esac
 [[ "$WORKERS" =~ ^[1-9][0-9]*$ && "$CORES" =~ ^[1-9][0-9]*$ ]] || { echo "error: --workers and --cores take integers >= 1" >&2; exit 2; }
+
+# check_properties: the --properties-file is readable, and a secret in it is its owner's alone.
+check_properties() {
+  [ -f "$PROPS" ] && [ -r "$PROPS" ] || { echo "error: --properties-file $PROPS: no such readable file" >&2; exit 2; }
+  if grep -q -E '^[[:space:]]*spark\.authenticate\.secret[[:space:]=:]' "$PROPS" \
+      && [ -n "$(find "$PROPS" -perm /077 -print)" ]; then
+    echo "error: --properties-file $PROPS holds spark.authenticate.secret but others may read it (chmod 600 $PROPS)" >&2; exit 2
+  fi
+}
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -68,6 +83,9 @@ start() {
   if [ -f "$DIR/master.pid" ] && alive "$DIR/master.pid"; then
     echo "error: a cluster already runs in $DIR (jobs/cluster.sh status, or stop)" >&2; exit 2
   fi
+  # the daemons load it as Spark's own --properties-file: a secret stays off their command lines
+  local daemon_args=()
+  if [ -n "$PROPS" ]; then check_properties; daemon_args=(--properties-file "$(cd "$(dirname "$PROPS")" && pwd)/$(basename "$PROPS")"); fi
   ensure_built
   mkdir -p "$DIR/spark-home/jars"
   # a Spark installation made of the Maven build's Spark jars: the workers build executor commands from it
@@ -79,7 +97,7 @@ start() {
   local java=(java -Xmx512m --add-modules=jdk.incubator.vector $SPARK_OPENS -cp "$SPARK_HOME/jars/*"
     -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -Dsparkcnn.consoleLevel=info)
   : > "$DIR/master.log"
-  nohup "${java[@]}" -Dspark.master.rest.enabled=false org.apache.spark.deploy.master.Master \
+  nohup "${java[@]}" -Dspark.master.rest.enabled=false org.apache.spark.deploy.master.Master "${daemon_args[@]}" \
     --host 127.0.0.1 --port 0 --webui-port 0 > "$DIR/master.log" 2>&1 &
   echo $! > "$DIR/master.pid"
   local url
@@ -87,7 +105,7 @@ start() {
   echo "$url" > "$DIR/master.url"
   for i in $(seq "$WORKERS"); do
     : > "$DIR/worker-$i.log"
-    nohup "${java[@]}" org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --port 0 --webui-port 0 \
+    nohup "${java[@]}" org.apache.spark.deploy.worker.Worker "${daemon_args[@]}" --host 127.0.0.1 --port 0 --webui-port 0 \
       --cores "$CORES" --memory "$MEMORY" --work-dir "$DIR/work-$i" "$url" > "$DIR/worker-$i.log" 2>&1 &
     echo $! > "$DIR/worker-$i.pid"
   done

@@ -59,7 +59,18 @@ final class CliSpark {
             if (String.valueOf(e.getMessage()).contains("Master URL")) {
                 throw new IllegalArgumentException("master = " + resolved + ": " + rootMessage(e));
             }
+            if (resolved.startsWith("spark://") && rootMessage(e).contains("stopped SparkContext")) {
+                throw unregistered(resolved);
+            }
             throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot start Spark on " + resolved, e);
+        }
+        // A standalone master that never registered the application (down, or secured and refusing
+        // it) leaves Spark's placeholder id and a context being stopped (which may fail getOrCreate
+        // itself, above): say so, not the next call's "stopped SparkContext".
+        if (resolved.startsWith("spark://") && (spark.sparkContext().isStopped()
+                || spark.sparkContext().applicationId().startsWith("spark-application-"))) {
+            spark.stop();
+            throw unregistered(resolved);
         }
         if (!resolved.startsWith("local") && "127.0.0.1".equals(System.getenv("SPARK_LOCAL_IP"))
                 && System.getProperty("spark.submit.deployMode") == null) {
@@ -68,6 +79,12 @@ final class CliSpark {
                     + " (SPARK_SUBMIT=spark-submit) or set SPARK_LOCAL_IP to this machine's address");
         }
         return spark;
+    }
+
+    private static IllegalStateException unregistered(String master) {
+        return new IllegalStateException("the master " + master + " did not register this application: it is not"
+                + " running, or it is secured and refused it (submit with the cluster's spark.authenticate.secret:"
+                + " docs/cluster.md)");
     }
 
     /**
