@@ -29,6 +29,8 @@ public record Faults(List<String[]> entries, String markers) implements Serializ
             "fail-first-attempt", 1,
             // the first attempt of partition P's training task sleeps MS milliseconds before it trains
             "slow-first-attempt", 2,
+            // the very first attempt of partition P's training task (epoch 1, round 1) waits to be killed
+            "hang-first-attempt", 1,
             // the driver stops at POINT (see pause) and waits to be killed
             "pause", 1);
 
@@ -105,6 +107,14 @@ public record Faults(List<String[]> entries, String markers) implements Serializ
     public long slowFirstAttemptMillis(int partition) {
         String[] e = find("slow-first-attempt", Integer.toString(partition));
         return e == null ? 0 : Long.parseLong(e[2]);
+    }
+
+    /**
+     * How long partition {@code p}'s very first attempt waits to be killed with its executor (0: not
+     * at all); after {@link #PAUSE_MILLIS} it throws, like {@link #pause}.
+     */
+    public long hangFirstAttemptMillis(int partition) {
+        return find("hang-first-attempt", Integer.toString(partition)) == null ? 0 : PAUSE_MILLIS;
     }
 
     /**
