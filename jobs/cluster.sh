@@ -2,12 +2,16 @@
 # A Spark standalone cluster on this machine, from the project's own classpath (no Spark
 # installation): a master and workers as separate processes, all bound to 127.0.0.1, their
 # logs and pid files under one folder (docs/cluster.md).
-#   jobs/cluster.sh start [--dir DIR] [--workers N] [--cores C] [--memory SIZE]   (default 2 workers, 1 core, 1g)
+#   jobs/cluster.sh start [--dir DIR] [--workers N] [--cores C] [--memory SIZE] [--worker-hosts H1,H2,...]
 #                         [--properties-file FILE]
+#                                  (default 2 workers, 1 core, 1g, every worker on host 127.0.0.1)
 #   jobs/cluster.sh status [--dir DIR]
 #   jobs/cluster.sh stop [--dir DIR]
 # start and status print the master URL, spark://127.0.0.1:PORT, as their last line; stop ends
-# only the processes this folder's pid files name. Submit to it with, e.g.,
+# only the processes this folder's pid files name. --worker-hosts gives worker i the i-th name
+# (cycling): each must resolve to 127.0.0.1 alone, e.g. 127.0.0.1,localhost, so Spark sees two
+# hosts (speculative copies run only on another host) while all traffic stays on loopback.
+# Submit to it with, e.g.,
 #   SPARK_SUBMIT_ARGS="--master $(jobs/cluster.sh status | tail -1)" jobs/train.sh --config FILE
 # --properties-file: Spark settings the master and workers load, e.g. a secured cluster's
 # (spark.authenticate and its secret, encryption: docs/cluster.md); a file holding
@@ -16,9 +20,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 cmd="${1:-}"; [ $# -gt 0 ] && shift
-DIR="$ROOT/target/cluster"; WORKERS=2; CORES=1; MEMORY=1g; PROPS=
+DIR="$ROOT/target/cluster"; WORKERS=2; CORES=1; MEMORY=1g; PROPS=; HOSTS=127.0.0.1
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) DIR="$2"; shift 2 ;;
@@ -26,12 +30,21 @@ while [ $# -gt 0 ]; do
     --cores) CORES="$2"; shift 2 ;;
     --memory) MEMORY="$2"; shift 2 ;;
     --properties-file) PROPS="$2"; shift 2 ;;
+    --worker-hosts) HOSTS="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "error: unknown option '$1' for jobs/cluster.sh $cmd" >&2; usage >&2; exit 2 ;;
   esac
 done
 case "$cmd" in -h|--help) usage; exit 0 ;; esac
 [[ "$WORKERS" =~ ^[1-9][0-9]*$ && "$CORES" =~ ^[1-9][0-9]*$ ]] || { echo "error: --workers and --cores take integers >= 1" >&2; exit 2; }
+IFS=, read -r -a HOST_LIST <<< "$HOSTS"
+[ ${#HOST_LIST[@]} -gt 0 ] || { echo "error: --worker-hosts takes a comma-separated list of host names" >&2; exit 2; }
+for h in "${HOST_LIST[@]}"; do
+  [ "$h" = 127.0.0.1 ] && continue
+  # loopback only: every address the name resolves to must be 127.0.0.1
+  [ "$(getent ahosts "$h" 2>/dev/null | awk '{print $1}' | sort -u | tr '\n' ' ')" = "127.0.0.1 " ] \
+    || { echo "error: --worker-hosts: '$h' does not resolve to 127.0.0.1 alone (getent ahosts $h)" >&2; exit 2; }
+done
 
 # check_properties: the --properties-file is readable, and a secret in it is its owner's alone.
 check_properties() {
@@ -105,14 +118,14 @@ start() {
   echo "$url" > "$DIR/master.url"
   for i in $(seq "$WORKERS"); do
     : > "$DIR/worker-$i.log"
-    nohup "${java[@]}" org.apache.spark.deploy.worker.Worker "${daemon_args[@]}" --host 127.0.0.1 --port 0 --webui-port 0 \
+    nohup "${java[@]}" org.apache.spark.deploy.worker.Worker "${daemon_args[@]}" --host "${HOST_LIST[$(( (i - 1) % ${#HOST_LIST[@]} ))]}" --port 0 --webui-port 0 \
       --cores "$CORES" --memory "$MEMORY" --work-dir "$DIR/work-$i" "$url" > "$DIR/worker-$i.log" 2>&1 &
     echo $! > "$DIR/worker-$i.pid"
   done
   for i in $(seq "$WORKERS"); do
     wait_for "$DIR/worker-$i.log" 'Successfully registered with master' 60 > /dev/null || { stop >&2; exit 1; }
   done
-  echo "master and $WORKERS workers ($CORES core(s), $MEMORY each) on 127.0.0.1; logs and pid files in $DIR"
+  echo "master and $WORKERS workers ($CORES core(s), $MEMORY each) on 127.0.0.1 (worker hosts $HOSTS); logs and pid files in $DIR"
   echo "$url"
 }
 

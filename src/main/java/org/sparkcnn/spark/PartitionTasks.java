@@ -85,6 +85,10 @@ final class PartitionTasks {
                     throw new IllegalStateException("injected failure: first attempt of partition " + partition);
                 }
                 sleep(faults.slowFirstAttemptMillis(partition));
+                if (epoch == 0 && round == 0 && task.stageAttemptNumber() == 0 && faults.hangFirstAttemptMillis(partition) > 0) {
+                    sleep(faults.hangFirstAttemptMillis(partition));
+                    throw new IllegalStateException("hang-first-attempt: nobody killed the executor of partition " + partition);
+                }
             }
             TrainConfig cfg = TrainConfig.distributed(values);
             reading.epoch = epoch;

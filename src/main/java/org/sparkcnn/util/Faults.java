@@ -31,6 +31,8 @@ public record Faults(List<String[]> entries, String markers) implements Serializ
             "slow-first-attempt", 2,
             // partition P's training task in epoch E, round R (as the job's messages count them) puts a NaN in its first gradient
             "nan-gradient", 3,
+            // the very first attempt of partition P's training task (epoch 1, round 1) waits to be killed
+            "hang-first-attempt", 1,
             // the driver stops at POINT (see pause) and waits to be killed
             "pause", 1);
 
@@ -118,6 +120,14 @@ public record Faults(List<String[]> entries, String markers) implements Serializ
             }
         }
         return false;
+    }
+
+    /**
+     * How long partition {@code p}'s very first attempt waits to be killed with its executor (0: not
+     * at all); after {@link #PAUSE_MILLIS} it throws, like {@link #pause}.
+     */
+    public long hangFirstAttemptMillis(int partition) {
+        return find("hang-first-attempt", Integer.toString(partition)) == null ? 0 : PAUSE_MILLIS;
     }
 
     /**

@@ -94,7 +94,7 @@ class SparkSubmitIT {
     }
 
     /** The parameters and buffers of a run's model, as one array each. */
-    private static float[][] weights(String run) throws IOException {
+    static float[][] weights(String run) throws IOException {
         org.sparkcnn.model.Network net = org.sparkcnn.io.ModelFile.read(Path.of(run, "model", "model.bin")).network();
         return new float[][] {net.parameterArray(), net.bufferArray()};
     }

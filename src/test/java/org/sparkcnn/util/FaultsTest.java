@@ -55,4 +55,12 @@ class FaultsTest {
         t.join(5000);
         assertTrue(thrown.get() instanceof IllegalStateException, String.valueOf(thrown.get()));
     }
+
+    @Test
+    void aHangingFirstAttemptWaitsAsLongAsAPause() {
+        Faults f = Faults.parse("hang-first-attempt:1", null);
+        assertEquals(600_000, f.hangFirstAttemptMillis(1));
+        assertEquals(0, f.hangFirstAttemptMillis(0));
+        assertThrows(IllegalArgumentException.class, () -> Faults.parse("hang-first-attempt", null));
+    }
 }
