@@ -95,8 +95,11 @@ class ClusterFaultsIT {
         Path run = train("kill", Map.of("SPARKCNN_FAULTS", "hang-first-attempt:1"), kill);
         assertNotNull(kill.pid, "found the executor running partition 1 of the first round");
         String log = driverLog(run);
-        assertTrue(log.lines().anyMatch(l -> l.contains("Lost task 1.0 in stage " + kill.stage + ".0 (TID " + kill.tid + ")")
-                && l.contains("ExecutorLostFailure")), "the killed attempt was lost with its executor:\n" + log);
+        // killed before or after the task reached it: Spark logs the lost task, or only the lost executor
+        assertTrue(log.contains("Lost executor " + kill.executor + " on "), "the driver lost executor " + kill.executor
+                + ":\n" + log);
+        assertTrue(!log.contains("Finished task 1.0 in stage " + kill.stage + ".0 (TID " + kill.tid + ")"),
+                "the killed attempt never finished:\n" + log);
         List<String[]> attempts = attempts(log, 1);
         assertTrue(attempts.size() > ROUNDS, "partition 1 ran again: " + attempts.size() + " attempts in " + ROUNDS + " rounds");
         assertTrue(attempts.stream().anyMatch(a -> a[2].equals(kill.stage) && !a[5].equals(kill.executor)),
