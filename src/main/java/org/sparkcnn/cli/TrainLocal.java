@@ -40,7 +40,8 @@ public final class TrainLocal {
         Dataset test = Dataset.fashionMnist(dir, "test", cfg.getInt("testLimit", -1));
         System.out.printf("loaded %d training and %d test images in %.1fs; %d threads%n", train.size(), test.size(),
                 (System.nanoTime() - t0) / 1e9, pool.threads());
-        Network net = ModelZoo.build(cfg.get("model"), cfg.getLong("seed")).setParallel(pool);
+        Network net = ModelZoo.build(cfg.get("model"), cfg.getLong("seed")).setParallel(pool)
+                .setLabelSmoothing(cfg.getDouble("labelSmoothing", 0));
         int batch = cfg.getInt("batchSize", 1);
         long stepsPerEpoch = (train.size() + batch - 1) / batch;
         LocalTrainer trainer = new LocalTrainer(net, cfg.optimizer(), cfg.schedule(stepsPerEpoch), batch,

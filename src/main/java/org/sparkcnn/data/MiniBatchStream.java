@@ -25,12 +25,16 @@ import org.sparkcnn.tensor.Tensor;
  * one) is a {@link BadRecordKind#SHAPE_MISMATCH}: the import decides the channels ({@code --channels}).
  * Values are {@code ((b & 0xff) / 255f - mean[c]) / std[c]}, the very expression of
  * {@link Dataset#fromIdx}, so both give the same floats bit for bit. Augmentation
- * (random crop with zero padding, horizontal flip) draws from a hash of (seed, epoch, partition,
+ * (random crop with zero padding, horizontal flip, random erasing) is done in this same pass, with
+ * no allocation, and draws from a hash of (seed, epoch, partition,
  * position), position being the row's ordinal in the source counting bad rows too: a retried
  * task sees exactly the same batches.
  */
 public final class MiniBatchStream implements Iterator<MiniBatch> {
     private static final String SKIPPED = "sparkcnn: skipped bad record: ";
+    /** Random erasing's ranges: torchvision's defaults scale=(0.02, 0.33), ratio=(0.3, 3.3). */
+    private static final double ERASE_MIN_AREA = 0.02, ERASE_MAX_AREA = 0.33;
+    private static final double LOG_MIN_ASPECT = StrictMath.log(0.3), LOG_MAX_ASPECT = StrictMath.log(3.3);
 
     private final Iterator<ImageRecord> source;
     private final ReaderConfig cfg;
@@ -264,11 +268,11 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
         int p = cfg.cropPadding, h = cfg.height, w = cfg.width, ch = cfg.channels, stride = r.channels;
         int dy = p, dx = p;
         boolean flip = false;
+        long state = mix(passHash + pos);
         if (p > 0 || cfg.flip) {
-            long state = mix(passHash + pos);
-            dy = bounded(mix(state += GOLDEN), 2 * p + 1);
-            dx = bounded(mix(state += GOLDEN), 2 * p + 1);
-            flip = cfg.flip && mix(state + GOLDEN) < 0;
+            dy = bounded(mix(state + GOLDEN), 2 * p + 1);
+            dx = bounded(mix(state + 2 * GOLDEN), 2 * p + 1);
+            flip = cfg.flip && mix(state + 3 * GOLDEN) < 0;
         }
         byte[] px = r.data;
         float[] out = full.data;
@@ -284,6 +288,40 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
                 }
             }
         }
+        if (cfg.erasing > 0) {
+            erase(n, state + 3 * GOLDEN);
+        }
+    }
+
+    /**
+     * Random erasing (Zhong et al. 2017, torchvision's {@code RandomErasing} with its defaults): with
+     * probability {@code cfg.erasing}, up to 10 tries to draw a rectangle of 2–33 % of the image's area
+     * and aspect ratio 0.3–3.3 (log-uniform) that fits, set to 0 in every channel, which is the
+     * normalised mean. The draws continue the row's hash after crop and flip, so they too are a
+     * function of (seed, epoch, partition, position); StrictMath makes them the same on every JVM.
+     */
+    private void erase(int n, long state) {
+        if (unit(mix(state += GOLDEN)) >= cfg.erasing) {
+            return;
+        }
+        int h = cfg.height, w = cfg.width;
+        for (int attempt = 0; attempt < 10; attempt++) {
+            double area = h * w * (ERASE_MIN_AREA + (ERASE_MAX_AREA - ERASE_MIN_AREA) * unit(mix(state += GOLDEN)));
+            double aspect = StrictMath.exp(LOG_MIN_ASPECT + (LOG_MAX_ASPECT - LOG_MIN_ASPECT) * unit(mix(state += GOLDEN)));
+            int eh = (int) Math.round(Math.sqrt(area * aspect)), ew = (int) Math.round(Math.sqrt(area / aspect));
+            if (eh < 1 || ew < 1 || eh >= h || ew >= w) {
+                continue;
+            }
+            int top = bounded(mix(state += GOLDEN), h - eh + 1), left = bounded(mix(state += GOLDEN), w - ew + 1);
+            float[] out = full.data;
+            for (int c = 0; c < cfg.channels; c++) {
+                for (int y = top; y < top + eh; y++) {
+                    int o = n * imageSize + c * planeSize + y * w + left;
+                    java.util.Arrays.fill(out, o, o + ew, 0f);
+                }
+            }
+            return;
+        }
     }
 
     private static float[][] lookupTables(ReaderConfig cfg) {
@@ -294,6 +332,11 @@ public final class MiniBatchStream implements Iterator<MiniBatch> {
             }
         }
         return t;
+    }
+
+    /** A double in [0, 1) from the high 53 bits of z. */
+    private static double unit(long z) {
+        return (z >>> 11) * 0x1.0p-53;
     }
 
     /** A value in [0, bound) from the high 32 bits of z (bias below 2^-31 for small bounds). */

@@ -24,6 +24,8 @@ public final class ReaderConfig implements Serializable {
     public int cropPadding;
     /** Random horizontal flip with probability 1/2. Training only. */
     public boolean flip;
+    /** Probability of random erasing (one rectangle set to the normalised mean), in [0, 1]. Training only. */
+    public double erasing;
     public long seed;
     public int epoch;
     public int partition;
@@ -55,6 +57,9 @@ public final class ReaderConfig implements Serializable {
         positive("batchSize", batchSize);
         if (cropPadding < 0) {
             throw bad("cropPadding = " + cropPadding + " is negative");
+        }
+        if (!(erasing >= 0 && erasing <= 1)) {
+            throw bad("erasing = " + erasing + " is not a probability in [0, 1]");
         }
         perChannel("mean", mean);
         perChannel("std", std);

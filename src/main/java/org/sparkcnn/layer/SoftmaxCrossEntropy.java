@@ -7,7 +7,9 @@ import org.sparkcnn.tensor.Tensor;
 /**
  * Softmax followed by cross-entropy, averaged over the batch. {@link #forward} returns the mean
  * loss and counts correct argmax predictions; {@link #backward} gives d(mean loss)/d(logits) =
- * (softmax − onehot)/N.
+ * (softmax − target)/N. The target is the one-hot label, or with label smoothing ε the mixture
+ * (1 − ε)·onehot + ε/K over the K classes, as PyTorch's {@code CrossEntropyLoss(label_smoothing=ε)}
+ * and Keras' {@code label_smoothing} define it.
  */
 public final class SoftmaxCrossEntropy {
     private Tensor dLogits;
@@ -15,8 +17,17 @@ public final class SoftmaxCrossEntropy {
     private int[] predicted = new int[0];
     private boolean ready;
 
-    /** Checks labels before anything else: each in [0, classes). */
+    /** Plain cross-entropy against one-hot labels (evaluation, and training without smoothing). */
     public float forward(Tensor logits, int[] labels) {
+        return forward(logits, labels, 0f);
+    }
+
+    /** Checks labels before anything else: each in [0, classes); {@code smoothing} ε in [0, 1). */
+    public float forward(Tensor logits, int[] labels, float smoothing) {
+        if (!(smoothing >= 0f && smoothing < 1f)) {
+            throw new IllegalArgumentException("loss 'softmax_cross_entropy': label smoothing " + smoothing
+                    + " is outside [0, 1)");
+        }
         if (logits.rank() != 2) {
             throw new ShapeException("loss 'softmax_cross_entropy': expects logits [N, classes], got shape "
                     + Shapes.str(logits.shape()));
@@ -36,6 +47,7 @@ public final class SoftmaxCrossEntropy {
             predicted = new int[n];
         }
         final float[] z = logits.data, d = dLogits.data;
+        final double spread = (double) smoothing / k, onTarget = 1.0 - smoothing + spread;
         double total = 0;
         int right = 0;
         for (int i = 0; i < n; i++) {
@@ -57,10 +69,20 @@ public final class SoftmaxCrossEntropy {
                 sum += Math.exp(z[o + j] - max);
             }
             double logSum = Math.log(sum);
-            total += logSum - (z[o + labels[i]] - max);
+            if (smoothing == 0f) {
+                total += logSum - (z[o + labels[i]] - max);
+            } else {
+                // −Σ q_j log p_j with Σ q_j = 1: logSum − Σ q_j (z_j − max)
+                double dot = 0;
+                for (int j = 0; j < k; j++) {
+                    dot += (j == labels[i] ? onTarget : spread) * (z[o + j] - max);
+                }
+                total += logSum - dot;
+            }
             for (int j = 0; j < k; j++) {
                 double p = Math.exp(z[o + j] - max - logSum);
-                d[o + j] = (float) ((p - (j == labels[i] ? 1.0 : 0.0)) / n);
+                double q = j == labels[i] ? onTarget : smoothing == 0f ? 0.0 : spread;
+                d[o + j] = (float) ((p - q) / n);
             }
         }
         correct = right;

@@ -169,6 +169,8 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel> imple
     public boolean getNesterov() { return (Boolean) value("nesterov"); }
     public CnnClassifier setWeightDecay(double v) { return put("weightDecay", v); }
     public double getWeightDecay() { return (Double) value("weightDecay"); }
+    public CnnClassifier setLabelSmoothing(double v) { return put("labelSmoothing", v); }
+    public double getLabelSmoothing() { return (Double) value("labelSmoothing"); }
     public CnnClassifier setSchedule(String v) { return put("schedule", v); }
     public String getSchedule() { return (String) value("schedule"); }
     public CnnClassifier setStepEvery(int v) { return put("stepEvery", v); }
@@ -204,6 +206,9 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel> imple
     public int getCropPadding() { return (Integer) value("cropPadding"); }
     public CnnClassifier setFlip(boolean v) { return put("flip", v); }
     public boolean getFlip() { return (Boolean) value("flip"); }
+    /** Probability that a training image gets one erased rectangle. */
+    public CnnClassifier setErasing(double v) { return put("erasing", v); }
+    public double getErasing() { return (Double) value("erasing"); }
     public CnnClassifier setOnBadRecord(String v) { return put("onBadRecord", v); }
     public String getOnBadRecord() { return (String) value("onBadRecord"); }
     public CnnClassifier setMaxBadFraction(double v) { return put("maxBadFraction", v); }

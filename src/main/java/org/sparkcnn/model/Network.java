@@ -39,6 +39,8 @@ public final class Network {
     private final SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy();
     private Tensor logits;
     private float lastLoss;
+    /** Label smoothing of the training loss ({@link #forwardLoss}); evaluation always uses plain cross-entropy. */
+    private float labelSmoothing;
     private String description;
 
     /** {@code inputShape} is one image, {C, H, W}. */
@@ -185,6 +187,15 @@ public final class Network {
         return loss;
     }
 
+    /** Label smoothing ε in [0, 1) for {@link #forwardLoss}, a training setting like dropout's rate. */
+    public Network setLabelSmoothing(double epsilon) {
+        if (!(epsilon >= 0 && epsilon < 1)) {
+            throw new IllegalArgumentException("model '" + name + "': label smoothing " + epsilon + " is outside [0, 1)");
+        }
+        this.labelSmoothing = (float) epsilon;
+        return this;
+    }
+
     public Network setParallel(Parallel parallel) {
         root.setParallel(parallel);
         return this;
@@ -211,7 +222,7 @@ public final class Network {
         }
     }
 
-    /** Forward in training mode, then mean softmax cross-entropy against {@code labels}. */
+    /** Forward in training mode, then mean softmax cross-entropy against {@code labels}, smoothed if set. */
     public float forwardLoss(Tensor x, int[] labels) {
         checkInput(x);
         if (labels.length != x.dim(0)) {
@@ -224,7 +235,7 @@ public final class Network {
             }
         }
         logits = root.forward(x, true);
-        lastLoss = loss.forward(logits, labels);
+        lastLoss = loss.forward(logits, labels, labelSmoothing);
         return lastLoss;
     }
 

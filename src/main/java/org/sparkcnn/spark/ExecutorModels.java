@@ -27,7 +27,7 @@ final class ExecutorModels {
     /** Copies are interchangeable when built from the same spec with the same optimiser and pool size. */
     private static List<Object> key(TrainConfig cfg, ModelSpec spec, int threads) {
         List<Object> k = new ArrayList<>(List.of(spec, threads));
-        for (String name : new String[] {"optimizer", "momentum", "nesterov", "weightDecay", "optimizerState"}) {
+        for (String name : new String[] {"optimizer", "momentum", "nesterov", "weightDecay", "optimizerState", "labelSmoothing"}) {
             k.add(cfg.get(name));
         }
         return k;
@@ -47,7 +47,8 @@ final class ExecutorModels {
         if (t != null) {
             return t;
         }
-        return new PartitionTrainer(spec.build(0).setParallel(new Parallel(threads)),
+        return new PartitionTrainer(spec.build(0).setParallel(new Parallel(threads))
+                .setLabelSmoothing(cfg.getDouble("labelSmoothing", 0)),
                 cfg.optimizer(), cfg.get("optimizerState").equals("average"));
     }
 

@@ -25,6 +25,7 @@ final class ReaderSettings {
         r.std = perChannel(normalisation(cfg, info, "std", in[0]), in[0], "std");
         r.cropPadding = training ? cfg.getInt("cropPadding", 0) : 0;
         r.flip = training && cfg.getBoolean("flip");
+        r.erasing = training ? cfg.getDouble("erasing", 0) : 0;
         r.seed = cfg.getLong("seed");
         r.policy = policy(cfg);
         return r.validate();

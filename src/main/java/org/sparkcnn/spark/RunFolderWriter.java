@@ -18,7 +18,7 @@ import org.sparkcnn.train.TrainingControl;
 final class RunFolderWriter {
     /** Keys that must match the checkpoint for a resumed run to continue the same computation. */
     private static final List<String> SAME_ON_RESUME = List.of("model", "optimizer", "optimizerState", "seed",
-            "batchSize", "syncEvery", "train", "momentum", "nesterov", "weightDecay", "lrScaling", "monitor", "monitorMode");
+            "batchSize", "syncEvery", "train", "momentum", "nesterov", "weightDecay", "labelSmoothing", "lrScaling", "monitor", "monitorMode");
 
     private final RunFolder.Start start;
     private final Configuration hadoop;

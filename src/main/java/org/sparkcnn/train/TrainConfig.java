@@ -78,6 +78,9 @@ public final class TrainConfig {
         key(COMMON, "momentum", Type.DOUBLE, "0.9", "SGD momentum (0 for plain SGD)", c -> c.getDouble("momentum", 0));
         key(COMMON, "nesterov", Type.BOOLEAN, "false", "SGD with Nesterov momentum", c -> c.getBoolean("nesterov"));
         key(COMMON, "weightDecay", Type.DOUBLE, "0", "L2 weight decay (decoupled for adamw)", c -> c.getDouble("weightDecay", 0));
+        key(COMMON, "labelSmoothing", Type.DOUBLE, "0", "label smoothing ε in [0, 1) of the training loss: targets"
+                + " (1 − ε)·onehot + ε/classes, as PyTorch's label_smoothing; validation loss stays plain cross-entropy",
+                c -> c.halfOpenFraction("labelSmoothing"));
         choice(COMMON, "schedule", List.of("constant", "step", "cosine", "plateau"), "constant",
                 "learning-rate schedule: constant, step, cosine, or plateau (constant, lowered when monitor stalls)",
                 c -> c.schedule(1));
@@ -146,6 +149,9 @@ public final class TrainConfig {
         key(SPARK_ONLY, "cropPadding", Type.INT, "0", "random crop with this much zero padding per side (0 = off)",
                 c -> c.getInt("cropPadding", 0));
         key(SPARK_ONLY, "flip", Type.BOOLEAN, "false", "random horizontal flip", c -> c.getBoolean("flip"));
+        key(SPARK_ONLY, "erasing", Type.DOUBLE, "0", "random erasing: the probability that a training image gets one"
+                + " rectangle (2–33 % of its area, aspect 0.3–3.3) set to the mean, as torchvision's RandomErasing (0 = off)",
+                c -> c.fraction("erasing"));
         choice(SPARK_ONLY, "onBadRecord", List.of("fail", "skip"), "fail", "fail, or skip and count bad rows", null);
         key(SPARK_ONLY, "maxBadFraction", Type.DOUBLE, "0.01", "skip: most bad rows tolerated, as a fraction of rows read",
                 c -> c.fraction("maxBadFraction"));
@@ -338,6 +344,12 @@ public final class TrainConfig {
     private void required(String key) {
         if (get(key).isEmpty()) {
             throw new IllegalArgumentException(key + " is not set: give it in the config file or with --set " + key + "=...");
+        }
+    }
+
+    private void halfOpenFraction(String key) {
+        if (!(getDouble(key, 0) < 1)) {
+            throw bad(key, "a number in [0, 1)");
         }
     }
 

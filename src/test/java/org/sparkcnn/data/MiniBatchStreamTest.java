@@ -502,6 +502,109 @@ class MiniBatchStreamTest {
         }
     }
 
+    /** 3-channel 28×28 rows of random bytes 1..255, so a normalised pixel is 0 only where erased. */
+    private static List<float[]> erased(double erasing, int cropPadding, boolean flip, int count) {
+        ReaderConfig cfg = new ReaderConfig(3, 28, 28, 10);
+        cfg.batchSize = 32;
+        cfg.erasing = erasing;
+        cfg.cropPadding = cropPadding;
+        cfg.flip = flip;
+        cfg.seed = 5;
+        cfg.epoch = 2;
+        Random rng = new Random(11);
+        List<ImageRecord> rows = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            byte[] px = new byte[28 * 28 * 3];
+            for (int j = 0; j < px.length; j++) {
+                px[j] = (byte) (1 + rng.nextInt(255));
+            }
+            rows.add(colour(3, 28, 28, px, i % 10));
+            rows.get(i).row = i;
+        }
+        return drain(new MiniBatchStream(rows.iterator(), cfg), new ArrayList<>());
+    }
+
+    /**
+     * Each erased image has exactly one rectangle of zeros, the same in every channel, within
+     * torchvision's ranges (2–33 % of the area before rounding the sides, aspect 0.3–3.3), and about
+     * the asked share of images is erased.
+     */
+    @Test
+    void erasingBlanksOneRectangleOfTheAllowedSizeInTheAskedShareOfImages() {
+        List<float[]> images = erased(0.5, 0, false, 2000);
+        int erasedImages = 0;
+        Set<Integer> areas = new HashSet<>();
+        for (float[] img : images) {
+            int top = 28, left = 28, bottom = -1, right = -1, zeros = 0;
+            for (int y = 0; y < 28; y++) {
+                for (int x = 0; x < 28; x++) {
+                    if (img[y * 28 + x] == 0f) {
+                        zeros++;
+                        top = Math.min(top, y);
+                        bottom = Math.max(bottom, y);
+                        left = Math.min(left, x);
+                        right = Math.max(right, x);
+                    }
+                    for (int c = 1; c < 3; c++) {
+                        assertEquals(img[y * 28 + x] == 0f, img[c * 784 + y * 28 + x] == 0f, "channels erased alike");
+                    }
+                }
+            }
+            if (zeros == 0) {
+                continue;
+            }
+            erasedImages++;
+            int eh = bottom - top + 1, ew = right - left + 1;
+            assertEquals(eh * ew, zeros, "the zeros form one filled rectangle");
+            areas.add(zeros);
+            double side = Math.sqrt(0.33 * 784 * 3.3) + 0.5;
+            assertTrue(eh < 28 && ew < 28 && eh <= side && ew <= side, eh + "×" + ew);
+            double lo = Math.sqrt(0.02 * 784) - 1, hi = Math.sqrt(0.33 * 784) + 1;
+            double geo = Math.sqrt((double) eh * ew);
+            assertTrue(geo >= lo && geo <= hi, "area " + eh + "×" + ew + " outside 2–33 % (rounded)");
+            double aspect = (double) eh / ew;
+            assertTrue(aspect >= 0.3 * 0.5 && aspect <= 3.3 * 2, "aspect " + eh + "×" + ew);
+        }
+        assertTrue(Math.abs(erasedImages - 1000) < 80, erasedImages + " of 2000 erased at probability 0.5");
+        assertTrue(areas.size() > 30, "only " + areas.size() + " different areas");
+        // erasing 0 and 1
+        for (float[] img : erased(0, 0, false, 100)) {
+            for (float v : img) {
+                assertTrue(v != 0f);
+            }
+        }
+        int none = 0;
+        for (float[] img : erased(1, 0, false, 500)) {
+            boolean any = false;
+            for (float v : img) {
+                any |= v == 0f;
+            }
+            none += any ? 0 : 1;
+        }
+        assertTrue(none < 10, none + " of 500 images not erased at probability 1 (only failed tries may leave one)");
+    }
+
+    /** Erasing draws after crop and flip from the same row hash: they stay as without erasing. */
+    @Test
+    void erasingChangesOnlyItsRectangleAndLeavesCropAndFlipAsTheyWere() {
+        List<float[]> plain = erased(0, 2, true, 300), withErasing = erased(0.7, 2, true, 300);
+        List<float[]> again = erased(0.7, 2, true, 300);
+        int changed = 0;
+        for (int i = 0; i < plain.size(); i++) {
+            assertArrayEquals(withErasing.get(i), again.get(i), 0f, "erasing is a function of seed, epoch, partition, position");
+            float[] a = plain.get(i), b = withErasing.get(i);
+            boolean differs = false;
+            for (int j = 0; j < a.length; j++) {
+                if (a[j] != b[j]) {
+                    assertEquals(0f, b[j], "image " + i + " changed outside the erased rectangle at " + j);
+                    differs = true;
+                }
+            }
+            changed += differs ? 1 : 0;
+        }
+        assertTrue(changed > 150, "only " + changed + " of 300 images erased at probability 0.7");
+    }
+
     // ---- configuration and counts ----
 
     @Test
@@ -514,6 +617,10 @@ class MiniBatchStreamTest {
         cfg.std = new float[] {1, 0, 1};
         assertTrue(assertThrows(IllegalArgumentException.class, cfg::validate).getMessage().contains("std[1]"));
         assertThrows(IllegalArgumentException.class, () -> new ReaderConfig(2, 8, 8, 10).validate());
+        ReaderConfig erasing = new ReaderConfig(1, 8, 8, 10);
+        erasing.erasing = 1.5;
+        assertEquals("reader configuration: erasing = 1.5 is not a probability in [0, 1]",
+                assertThrows(IllegalArgumentException.class, erasing::validate).getMessage());
         ReaderConfig small = greyConfig(0);
         assertTrue(assertThrows(IllegalArgumentException.class, small::validate).getMessage().contains("batchSize"));
         assertEquals(BadRecordPolicy.OnBadRecord.SKIP, BadRecordPolicy.OnBadRecord.parse(" Skip ", "x"));

@@ -1,5 +1,8 @@
 package org.sparkcnn.layer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -190,5 +193,48 @@ class LayerGradientTest {
                     .check(() -> loss.forward(logits, labels), List.of(new GradientCheck.Target("logits", logits.data, analytic)))
                     .assertOk("softmax cross-entropy " + n + "×" + k);
         }
+    }
+
+    /**
+     * With label smoothing ε the loss is −Σ q_j log softmax(z)_j with q = (1 − ε)·onehot + ε/K,
+     * computed here in float64 on its own; the gradient passes the finite-difference check, and
+     * ε = 0 is the plain loss bit for bit.
+     */
+    @Test
+    void softmaxCrossEntropyWithLabelSmoothing() {
+        SplittableRandom rng = new SplittableRandom(23);
+        for (int t = 0; t < TRIALS + 2; t++) {
+            int n = 1 + rng.nextInt(5), k = 2 + rng.nextInt(9);
+            float eps = (float) (0.05 + 0.4 * rng.nextDouble());
+            Tensor logits = GradientCheck.gaussian(rng, n, k);
+            int[] labels = new int[n];
+            for (int i = 0; i < n; i++) {
+                labels[i] = rng.nextInt(k);
+            }
+            double expected = 0;
+            for (int i = 0; i < n; i++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < k; j++) {
+                    max = Math.max(max, logits.data[i * k + j]);
+                }
+                for (int j = 0; j < k; j++) {
+                    sum += Math.exp(logits.data[i * k + j] - max);
+                }
+                for (int j = 0; j < k; j++) {
+                    double q = (j == labels[i] ? 1 - eps : 0) + eps / (double) k;
+                    expected -= q * (logits.data[i * k + j] - max - Math.log(sum)) / n;
+                }
+            }
+            SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy();
+            assertEquals(expected, loss.forward(logits, labels, eps), 1e-5 * Math.max(1, expected));
+            float[] analytic = loss.backward().data.clone();
+            GradientCheck.create().tolerance(1e-2, 2e-4)
+                    .check(() -> loss.forward(logits, labels, eps), List.of(new GradientCheck.Target("logits", logits.data, analytic)))
+                    .assertOk("smoothed softmax cross-entropy " + n + "×" + k + " ε " + eps);
+            SoftmaxCrossEntropy plain = new SoftmaxCrossEntropy(), zero = new SoftmaxCrossEntropy();
+            assertEquals(Float.floatToIntBits(plain.forward(logits, labels)), Float.floatToIntBits(zero.forward(logits, labels, 0f)));
+            assertArrayEquals(plain.backward().data, zero.backward().data, 0f);
+        }
+        assertThrows(IllegalArgumentException.class, () -> new SoftmaxCrossEntropy().forward(new Tensor(1, 2), new int[1], 1f));
     }
 }

@@ -222,6 +222,28 @@ class DistributedTrainerTest {
         assertFalse(java.util.Arrays.equals(first, otherSeed));
     }
 
+    /**
+     * The recipes' training settings (label smoothing, random erasing on top of crop and flip) reach
+     * the partitions, each changes the weights, and the run stays bit-identical, retried or not.
+     */
+    @Test
+    void recipeSettingsReachThePartitionsAndStayDeterministic() throws IOException {
+        String[] recipe = {"syncEvery=3", "validation=", "labelSmoothing=0.1", "erasing=0.5", "cropPadding=2", "flip=true"};
+        float[] first = fit(config(with(recipe, "output=" + out.resolve("recipe-a"))), false, -1, null);
+        float[] retried = fit(config(with(recipe, "output=" + out.resolve("recipe-b"))), false, 0, null);
+        assertArrayEquals(first, retried);
+        float[] unsmoothed = fit(config(with(recipe, "output=" + out.resolve("recipe-c"), "labelSmoothing=0")), false, -1, null);
+        float[] unerased = fit(config(with(recipe, "output=" + out.resolve("recipe-d"), "erasing=0")), false, -1, null);
+        assertFalse(java.util.Arrays.equals(first, unsmoothed), "label smoothing changed nothing");
+        assertFalse(java.util.Arrays.equals(first, unerased), "erasing changed nothing");
+    }
+
+    private static String[] with(String[] base, String... more) {
+        String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return all;
+    }
+
     /** Stopping after epoch 1 and resuming gives what an uninterrupted run gives; a corrupt newest checkpoint is skipped. */
     @Test
     void resumeContinuesBitIdentically() throws IOException {
