@@ -88,6 +88,10 @@ class NotebooksIT {
             assertTrue(images >= 1, name + " drew no figure");
             assertTrue(text.toString().contains("runs: " + Path.of(run).toRealPath() + ", " + Path.of(noval).toRealPath()),
                     name + " did not read the two runs:\n" + text);
+            if (name.equals("accuracy.ipynb")) {
+                assertTrue(text.toString().contains("final accuracy %") && text.toString().contains("gap to 1 partition"),
+                        name + " printed no accuracy table:\n" + text);
+            }
             if (name.equals("filters.ipynb")) {
                 assertEquals(2, images, "one sheet of filters per run");
             }
