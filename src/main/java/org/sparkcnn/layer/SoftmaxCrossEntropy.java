@@ -81,7 +81,7 @@ public final class SoftmaxCrossEntropy {
             }
             for (int j = 0; j < k; j++) {
                 double p = Math.exp(z[o + j] - max - logSum);
-                double q = j == labels[i] ? onTarget : smoothing == 0f ? 0.0 : spread;
+                double q = j == labels[i] ? onTarget : spread;
                 d[o + j] = (float) ((p - q) / n);
             }
         }
