@@ -45,6 +45,8 @@ public final class ModelFile {
     public static final int FORMAT = 2;
     static final byte[] MAGIC = "SPARKCNN".getBytes(StandardCharsets.US_ASCII);
     static final int CHUNK = 1 << 16;
+    /** The name suffix of the parameter server's velocity tensors (role {@code server}). */
+    static final String SERVER_SLOT = "server_velocity";
 
     /**
      * What the file says about the network besides its tensors, each null when unknown: the
@@ -99,6 +101,17 @@ public final class ModelFile {
      */
     public static void write(OutputStream out, Network net, Optimizer optimizerOrNull, Map<String, String> meta,
                              List<String> classNames, float[] mean, float[] std) throws IOException {
+        write(out, net, optimizerOrNull, null, meta, classNames, mean, std);
+    }
+
+    /**
+     * As {@link #write(OutputStream, Network, Optimizer, Map, List, float[], float[])}, with the
+     * parameter server's velocity (serverMomentum: one value per parameter, in parameter order;
+     * null when the run has none), which a checkpoint needs to resume bit for bit.
+     */
+    public static void write(OutputStream out, Network net, Optimizer optimizerOrNull, float[] serverVelocityOrNull,
+                             Map<String, String> meta, List<String> classNames, float[] mean, float[] std)
+            throws IOException {
         List<Entry> entries = new ArrayList<>();
         net.params().forEach((name, p) -> entries.add(new Entry(name, "param", p.value.shape(), p.value.data,
                 p.value.offset)));
@@ -121,6 +134,14 @@ public final class ModelFile {
                             s * n + p.value.offset));
                 }
             });
+        }
+        if (serverVelocityOrNull != null) {
+            if (serverVelocityOrNull.length != net.numParameters()) {
+                throw new IllegalArgumentException("a server velocity of " + serverVelocityOrNull.length
+                        + " values does not belong to model '" + net.name() + "' (" + net.numParameters() + " parameters)");
+            }
+            net.params().forEach((name, p) -> entries.add(new Entry(name + "." + SERVER_SLOT, "server", p.value.shape(),
+                    serverVelocityOrNull, p.value.offset)));
         }
         About about = new About(net.description(), classNames, mean, std);
         refuseNonFinite(net, entries, mean, std);
@@ -398,7 +419,7 @@ public final class ModelFile {
         if (about.description() != null) {
             long held = 0;
             for (Entry e : tensors) {
-                held += e.role.equals("optimizer") ? 0 : Shapes.size(e.shape);
+                held += e.role.equals("param") || e.role.equals("buffer") ? Shapes.size(e.shape) : 0;
             }
             try {
                 // built under the values the file holds: a description declaring more is refused before it allocates
@@ -461,6 +482,36 @@ public final class ModelFile {
             throw new ModelFileException(source, "optimizer state does not fit this optimizer: " + ex.getMessage());
         }
         copies.forEach(Runnable::run);
+    }
+
+    /**
+     * The parameter server's velocity the file carries (role {@code server}, written with
+     * serverMomentum), one value per parameter of {@code net} in parameter order; null when it has none.
+     */
+    public float[] serverVelocity(Network net) throws ModelFileException {
+        List<Entry> have = role("server");
+        if (have.isEmpty()) {
+            return null;
+        }
+        List<String> names = new ArrayList<>(net.params().keySet());
+        List<Param> params = net.paramList();
+        if (have.size() != names.size()) {
+            throw new ModelFileException(source, "holds " + have.size() + " server velocity tensors, model '" + net.name()
+                    + "' has " + names.size() + " parameters");
+        }
+        float[] v = new float[net.numParameters()];
+        for (int k = 0; k < have.size(); k++) {
+            Entry e = have.get(k);
+            String want = names.get(k) + "." + SERVER_SLOT;
+            if (!e.name.equals(want)) {
+                throw new ModelFileException(source, "server velocity tensor " + k + " is '" + e.name + "', model '"
+                        + net.name() + "' expects '" + want + "' there");
+            }
+            Tensor t = params.get(k).value;
+            checkShape("server velocity tensor", e, t, net);
+            System.arraycopy(e.data, 0, v, t.offset, e.data.length);
+        }
+        return v;
     }
 
     /** Checks model, input, every parameter and buffer against {@code net}; returns the copies to make. */

@@ -276,9 +276,9 @@ final class ModelFileReader {
                 keys(t, where, Set.of("name", "role", "shape"), Set.of());
                 String name = string(t.get("name"), where + ".\"name\"");
                 String role = string(t.get("role"), where + ".\"role\"");
-                if (!role.equals("param") && !role.equals("buffer") && !role.equals("optimizer")) {
+                if (!role.equals("param") && !role.equals("buffer") && !role.equals("optimizer") && !role.equals("server")) {
                     throw fail("header: " + where + " ('" + name + "') has role '" + role
-                            + "': expected param, buffer or optimizer");
+                            + "': expected param, buffer, optimizer or server");
                 }
                 if (role.equals("optimizer") && optimizerName == null) {
                     throw fail("header: " + where + " ('" + name + "') is optimizer state, but there is no"

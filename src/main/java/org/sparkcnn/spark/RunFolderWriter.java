@@ -18,7 +18,8 @@ import org.sparkcnn.train.TrainingControl;
 final class RunFolderWriter {
     /** Keys that must match the checkpoint for a resumed run to continue the same computation. */
     private static final List<String> SAME_ON_RESUME = List.of("model", "optimizer", "optimizerState", "seed",
-            "batchSize", "syncEvery", "train", "momentum", "nesterov", "weightDecay", "labelSmoothing", "lrScaling", "monitor", "monitorMode");
+            "batchSize", "syncEvery", "train", "momentum", "nesterov", "weightDecay", "labelSmoothing", "lrScaling",
+            "serverMomentum", "monitor", "monitorMode");
 
     private final RunFolder.Start start;
     private final Configuration hadoop;
@@ -134,8 +135,8 @@ final class RunFolderWriter {
         if (control.used()) {
             meta.putAll(control.toMeta());
         }
-        checkpoints.save(epoch, out -> ModelFile.write(out, run.network(), run.optimizer(), meta, run.classNames(),
-                run.mean(), run.std()));
+        checkpoints.save(epoch, out -> ModelFile.write(out, run.network(), run.optimizer(), run.serverVelocity(), meta,
+                run.classNames(), run.mean(), run.std()));
         org.sparkcnn.util.Faults.driver().pause("checkpoint-saved-" + epoch); // complete; metrics.jsonl not yet caught up
         java.util.Set<Integer> best = new java.util.HashSet<>(control.bestEpochs(cfg.getInt("keepBest", 0)));
         if (control.restoreBest()) {

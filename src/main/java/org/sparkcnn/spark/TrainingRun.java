@@ -25,6 +25,7 @@ import org.sparkcnn.data.parquet.ParquetImageReader;
 import org.sparkcnn.io.ModelFile;
 import org.sparkcnn.model.ModelSpec;
 import org.sparkcnn.model.Network;
+import org.sparkcnn.optim.LearningRateSchedule;
 import org.sparkcnn.optim.Optimizer;
 import org.sparkcnn.train.Evaluation;
 import org.sparkcnn.train.StateVector;
@@ -113,7 +114,7 @@ public final class TrainingRun implements AutoCloseable {
         this.roundsPerEpoch = syncEvery == 0 ? 1 : (int) ((stepsPerEpoch + syncEvery - 1) / syncEvery);
         float[] start = new float[layout.length()];
         layout.gather(start);
-        this.server = new ParameterServer(start, 0, 0);
+        this.server = newServer(start, 0, 0, null);
     }
 
     /**
@@ -210,6 +211,11 @@ public final class TrainingRun implements AutoCloseable {
         return optimizer;
     }
 
+    /** The server's velocity (serverMomentum; null without), for a checkpoint. */
+    float[] serverVelocity() {
+        return server.velocity();
+    }
+
     ModelSpec spec() {
         return spec;
     }
@@ -237,8 +243,8 @@ public final class TrainingRun implements AutoCloseable {
         f.applyTo(net, optimizer);
         float[] state = new float[layout.length()];
         layout.gather(state);
-        server = new ParameterServer(state, Long.parseLong(f.meta().get("optimizerSteps")),
-                Long.parseLong(f.meta().get("globalStep")));
+        server = newServer(state, Long.parseLong(f.meta().get("optimizerSteps")),
+                Long.parseLong(f.meta().get("globalStep")), f.serverVelocity(net));
         stateChanged();
     }
 
@@ -253,15 +259,16 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     /** The server's state and step counters, to come back to ({@link #restore(Snapshot)}): restoreBest. */
-    record Snapshot(float[] state, long optimizerSteps, long globalStep) {
+    record Snapshot(float[] state, long optimizerSteps, long globalStep, float[] velocity) {
     }
 
     Snapshot snapshot() {
-        return new Snapshot(server.state().clone(), server.optimizerSteps(), server.globalStep());
+        float[] v = server.velocity();
+        return new Snapshot(server.state().clone(), server.optimizerSteps(), server.globalStep(), v == null ? null : v.clone());
     }
 
     void restore(Snapshot s) {
-        server = new ParameterServer(s.state(), s.optimizerSteps(), s.globalStep());
+        server = newServer(s.state(), s.optimizerSteps(), s.globalStep(), s.velocity());
         stateChanged();
     }
 
@@ -309,6 +316,25 @@ public final class TrainingRun implements AutoCloseable {
         }
     }
 
+    /** The server for a state, with the run's serverMomentum on the parameters (velocity null: zeros). */
+    private ParameterServer newServer(float[] state, long optimizerSteps, long globalStep, float[] velocity) {
+        return new ParameterServer(state, optimizerSteps, globalStep, net.numParameters(),
+                cfg.getDouble("serverMomentum", 0), velocity);
+    }
+
+    /** The copies' mean learning rate over a round of {@code batches} steps from the server's global step. */
+    private double meanRate(long batches) {
+        if (batches <= 0) {
+            return 0;
+        }
+        LearningRateSchedule schedule = cfg.schedule(stepsPerEpoch, lrFactor * rateScale);
+        double sum = 0;
+        for (long b = 0; b < batches; b++) {
+            sum += schedule.rate(server.globalStep() + b);
+        }
+        return sum / batches;
+    }
+
     /** Runs one round (0-based epoch and round) on {@code frame}; returns its total, already applied. */
     TrainSum round(Dataset<Row> frame, int epoch, int round, EpochStats stats) {
         String where = "epoch " + (epoch + 1) + ", round " + (round + 1);
@@ -338,7 +364,7 @@ public final class TrainingRun implements AutoCloseable {
         if (sum.partitions() != partitions) {
             throw new IllegalStateException(where + ": results of " + sum.partitions() + " partitions, expected " + partitions);
         }
-        server.apply(total, where);
+        server.apply(total, total == null || server.velocity() == null ? 0 : meanRate(total.maxBatches), where);
         stateChanged();
         long t3 = System.nanoTime();
         double taskSeconds = total.maxTrainNanos / 1e9;

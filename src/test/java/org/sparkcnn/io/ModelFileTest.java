@@ -220,6 +220,33 @@ class ModelFileTest {
                 Map.of(), List.of("cat"), null, null));
     }
 
+    /** A checkpoint's server velocity comes back bit for bit, beside the optimiser state; a file without one has none. */
+    @Test
+    void theServerVelocityRoundTrips() throws IOException {
+        Network net = trained("lenet5", SGD.get());
+        float[] velocity = new float[net.numParameters()];
+        SplittableRandom r = new SplittableRandom(11);
+        for (int i = 0; i < velocity.length; i++) {
+            velocity[i] = (float) r.nextGaussian();
+        }
+        Optimizer sgd = SGD.get();
+        steps(net, sgd, 5, 1);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ModelFile.write(out, net, sgd, velocity, Map.of("k", "v"), null, null, null);
+        ModelFile f = read(out.toByteArray());
+        Network other = ModelZoo.build("lenet5", 1);
+        assertArrayEquals(bits(velocity), bits(f.serverVelocity(other)));
+        Optimizer restored = SGD.get();
+        f.applyTo(other, restored);
+        assertSameState(net, sgd, other, restored);
+        assertNull(read(bytes(net, sgd, Map.of())).serverVelocity(other));
+        // a velocity for another network is refused when writing and when reading
+        assertThrows(IllegalArgumentException.class, () -> ModelFile.write(new ByteArrayOutputStream(), net, sgd,
+                new float[3], Map.of(), null, null, null));
+        ModelFileException e = assertThrows(ModelFileException.class, () -> f.serverVelocity(ModelZoo.build("convnet", 1)));
+        assertTrue(e.getMessage().contains("server velocity"), e.getMessage());
+    }
+
     /** The file with its header edited, length and CRC fixed up: only the edit is wrong. */
     private static byte[] withHeader(byte[] file, UnaryOperator<String> edit) {
         int h = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getInt(12);

@@ -238,6 +238,29 @@ class DistributedTrainerTest {
         assertFalse(java.util.Arrays.equals(first, unerased), "erasing changed nothing");
     }
 
+    /**
+     * Server momentum moves the weights, stays bit-identical under a retried task, and a run
+     * stopped after epoch 1 and resumed ends where the uninterrupted run ends: the checkpoint
+     * carries the velocity.
+     */
+    @Test
+    void serverMomentumIsDeterministicAndResumesBitIdentically() throws IOException {
+        String[] slowmo = {"serverMomentum=0.5", "syncEvery=3", "validation=", "schedule=constant", "warmupSteps=2",
+            "epochs=3"};
+        float[] straight = fit(config(with(slowmo, "output=" + out.resolve("slowmo-a"))), false, -1, null);
+        float[] retried = fit(config(with(slowmo, "output=" + out.resolve("slowmo-b"))), false, 1, null);
+        assertArrayEquals(straight, retried);
+        float[] plain = fit(config(with(slowmo, "output=" + out.resolve("slowmo-c"), "serverMomentum=0")), false, -1, null);
+        assertFalse(java.util.Arrays.equals(straight, plain), "server momentum changed nothing");
+        String run = out.resolve("slowmo-resumed").toString();
+        fit(config(with(slowmo, "output=" + run, "epochs=1")), false, -1, null);
+        float[] resumed = fit(config(with(slowmo, "output=" + run)), true, -1, null);
+        assertArrayEquals(straight, resumed);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> fit(config(with(slowmo,
+                "output=" + run, "epochs=4", "serverMomentum=0.9")), true, -1, null));
+        assertTrue(e.getMessage().contains("serverMomentum = 0.5"), e.getMessage());
+    }
+
     private static String[] with(String[] base, String... more) {
         String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
         System.arraycopy(more, 0, all, base.length, more.length);
