@@ -191,6 +191,8 @@ public final class CnnClassifier extends Estimator<CnnClassificationModel> imple
     public String getOptimizerState() { return (String) value("optimizerState"); }
     public CnnClassifier setLrScaling(String v) { return put("lrScaling", v); }
     public String getLrScaling() { return (String) value("lrScaling"); }
+    public CnnClassifier setServerMomentum(double v) { return put("serverMomentum", v); }
+    public double getServerMomentum() { return (Double) value("serverMomentum"); }
     public CnnClassifier setThreads(int v) { return put("threads", v); }
     public int getThreads() { return (Integer) value("threads"); }
     public CnnClassifier setTreeDepth(int v) { return put("treeDepth", v); }
