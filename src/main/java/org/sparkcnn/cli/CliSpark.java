@@ -59,7 +59,7 @@ final class CliSpark {
             if (String.valueOf(e.getMessage()).contains("Master URL")) {
                 throw new IllegalArgumentException("master = " + resolved + ": " + rootMessage(e));
             }
-            if (resolved.startsWith("spark://") && rootMessage(e).contains("stopped SparkContext")) {
+            if (resolved.startsWith("spark://") && stoppedWhileStarting(e)) {
                 throw unregistered(resolved);
             }
             throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot start Spark on " + resolved, e);
@@ -79,6 +79,25 @@ final class CliSpark {
                     + " (SPARK_SUBMIT=spark-submit) or set SPARK_LOCAL_IP to this machine's address");
         }
         return spark;
+    }
+
+    /**
+     * Whether getOrCreate failed because the scheduler backend, giving up on the master, stopped the
+     * context from its own thread while the constructor still ran: the constructor then meets
+     * "stopped SparkContext", or a field stop() has just cleared (a NullPointerException inside
+     * SparkContext, e.g. on _taskScheduler), depending on how far it had got.
+     */
+    static boolean stoppedWhileStarting(Throwable e) {
+        if (rootMessage(e).contains("stopped SparkContext")) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NullPointerException && t.getStackTrace().length > 0
+                    && t.getStackTrace()[0].getClassName().startsWith("org.apache.spark.SparkContext")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static IllegalStateException unregistered(String master) {
