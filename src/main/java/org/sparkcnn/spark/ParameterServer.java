@@ -9,11 +9,15 @@ package org.sparkcnn.spark;
  *
  * <p>With a server momentum β &gt; 0 the parameters (the state's first {@code parameters} values;
  * buffers and optimiser arrays stay plain means) move by a velocity instead, block momentum in the
- * form of SlowMo (Wang et al., ICLR 2020) with a slow rate of 1: {@code u = β·u + Δ/γ},
+ * form of SlowMo (Wang et al., ICLR 2020) with a slow rate of 1: {@code u = β·s·u + Δ/γ},
  * {@code x += γ·u}, where Δ is the round's mean change and γ the copies' mean learning rate over
  * the round. Dividing by γ keeps the velocity in units of gradients, so a decaying schedule decays
- * the momentum's push too. β = 0 is plain averaging, bit for bit. The velocity is float32, updated
- * in index order: deterministic.
+ * the momentum's push too. SlowMo has s = 1, so while a warm-up raises the rate the previous
+ * round's change is pushed again by β·γ/γ' (γ' the previous round's rate), up to 1.5 times itself
+ * at β = 0.5 averaging every 50 steps, and training collapsed (docs/accuracy.md). Here
+ * s = min(1, γ'/γ): the carried push is β·min(γ, γ')·u, never more than β times the previous
+ * change (BMUF's block momentum while the rate rises, SlowMo's while it falls). β = 0 is plain
+ * averaging, bit for bit. The velocity is float32, updated in index order: deterministic.
  */
 public final class ParameterServer {
     private final float[] state;
@@ -21,19 +25,22 @@ public final class ParameterServer {
     private final float momentum;
     /** Per parameter; null without server momentum. */
     private final float[] velocity;
+    /** The rate of the last round that moved the velocity; NaN before the first. */
+    private double previousRate;
     private long optimizerSteps;
     private long globalStep;
 
     public ParameterServer(float[] initial, long optimizerSteps, long globalStep) {
-        this(initial, optimizerSteps, globalStep, 0, 0, null);
+        this(initial, optimizerSteps, globalStep, 0, 0, null, Double.NaN);
     }
 
     /**
      * With server momentum {@code momentum} in [0, 1) on the first {@code parameters} values;
-     * {@code velocity} is a saved velocity to continue from (null: zeros).
+     * {@code velocity} is a saved velocity to continue from (null: zeros) and {@code previousRate}
+     * the rate of the round that last moved it (NaN: none, or not known).
      */
     public ParameterServer(float[] initial, long optimizerSteps, long globalStep, int parameters, double momentum,
-            float[] velocity) {
+            float[] velocity, double previousRate) {
         if (!(momentum >= 0 && momentum < 1)) {
             throw new IllegalArgumentException("server momentum must be in [0, 1), got " + momentum);
         }
@@ -49,6 +56,7 @@ public final class ParameterServer {
         this.parameters = parameters;
         this.momentum = (float) momentum;
         this.velocity = momentum == 0 ? null : velocity == null ? new float[parameters] : velocity.clone();
+        this.previousRate = previousRate;
     }
 
     /** The current state (the server's own array: do not change it). */
@@ -73,6 +81,11 @@ public final class ParameterServer {
         return velocity;
     }
 
+    /** The rate of the round that last moved the velocity (NaN: none yet), for a checkpoint. */
+    public double previousRate() {
+        return previousRate;
+    }
+
     /**
      * Applies a round's total; {@code where} (epoch and round) is named if the update is not finite,
      * in which case the state is left as it was. {@code rate} is the copies' mean learning rate over
@@ -89,9 +102,10 @@ public final class ParameterServer {
         double n = total.samples;
         int moved = velocity == null ? 0 : parameters;
         float g = (float) rate;
+        float carry = momentum * (float) carried(rate);
         for (int i = 0; i < sum.length; i++) {
             float d = (float) (sum[i] / n);
-            float v = state[i] + (i < moved ? change(nextVelocity(velocity[i], d, g), d, g) : d);
+            float v = state[i] + (i < moved ? change(nextVelocity(velocity[i], d, g, carry), d, g) : d);
             if (!Float.isFinite(v)) {
                 throw new ArithmeticException("non-finite averaged update at " + where + " (state value " + i
                         + "): lower the learning rate" + (velocity == null ? "" : " or serverMomentum")
@@ -101,19 +115,27 @@ public final class ParameterServer {
         for (int i = 0; i < sum.length; i++) {
             float d = (float) (sum[i] / n);
             if (i < moved) {
-                velocity[i] = nextVelocity(velocity[i], d, g);
+                velocity[i] = nextVelocity(velocity[i], d, g, carry);
                 state[i] += change(velocity[i], d, g);
             } else {
                 state[i] += d;
             }
         }
+        if (velocity != null && rate > 0) {
+            previousRate = rate;
+        }
         optimizerSteps += total.maxBatches;
         globalStep += total.maxBatches;
     }
 
-    /** u = β·u + Δ/γ; a round at rate 0 only decays it. */
-    private float nextVelocity(float u, float d, float g) {
-        return g > 0 ? momentum * u + d / g : momentum * u;
+    /** s = min(1, γ'/γ): 1 for the first round, a falling or level rate, or one at rate 0. */
+    private double carried(double rate) {
+        return Double.isNaN(previousRate) || !(rate > 0) ? 1 : Math.min(1, previousRate / rate);
+    }
+
+    /** u = β·s·u + Δ/γ ({@code carry} = β·s); a round at rate 0 only decays it by β. */
+    private float nextVelocity(float u, float d, float g, float carry) {
+        return g > 0 ? carry * u + d / g : momentum * u;
     }
 
     /** x += γ·u (the plain mean change at rate 0). */

@@ -73,6 +73,8 @@ public final class TrainingRun implements AutoCloseable {
     private final long[] partitionRows;
     private final long stepsPerEpoch;
     private final int roundsPerEpoch;
+    /** The checkpoint key of {@link ParameterServer#previousRate()}. */
+    private static final String SERVER_RATE = "serverRate";
     private ParameterServer server;
     private Broadcast<RoundInput> broadcast;
     private org.sparkcnn.util.Faults faults = org.sparkcnn.util.Faults.none();
@@ -114,7 +116,7 @@ public final class TrainingRun implements AutoCloseable {
         this.roundsPerEpoch = syncEvery == 0 ? 1 : (int) ((stepsPerEpoch + syncEvery - 1) / syncEvery);
         float[] start = new float[layout.length()];
         layout.gather(start);
-        this.server = newServer(start, 0, 0, null);
+        this.server = newServer(start, 0, 0, null, Double.NaN);
     }
 
     /**
@@ -244,7 +246,7 @@ public final class TrainingRun implements AutoCloseable {
         float[] state = new float[layout.length()];
         layout.gather(state);
         server = newServer(state, Long.parseLong(f.meta().get("optimizerSteps")),
-                Long.parseLong(f.meta().get("globalStep")), f.serverVelocity(net));
+                Long.parseLong(f.meta().get("globalStep")), f.serverVelocity(net), serverRate(f));
         stateChanged();
     }
 
@@ -259,16 +261,17 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     /** The server's state and step counters, to come back to ({@link #restore(Snapshot)}): restoreBest. */
-    record Snapshot(float[] state, long optimizerSteps, long globalStep, float[] velocity) {
+    record Snapshot(float[] state, long optimizerSteps, long globalStep, float[] velocity, double previousRate) {
     }
 
     Snapshot snapshot() {
         float[] v = server.velocity();
-        return new Snapshot(server.state().clone(), server.optimizerSteps(), server.globalStep(), v == null ? null : v.clone());
+        return new Snapshot(server.state().clone(), server.optimizerSteps(), server.globalStep(), v == null ? null : v.clone(),
+                server.previousRate());
     }
 
     void restore(Snapshot s) {
-        server = newServer(s.state(), s.optimizerSteps(), s.globalStep(), s.velocity());
+        server = newServer(s.state(), s.optimizerSteps(), s.globalStep(), s.velocity(), s.previousRate());
         stateChanged();
     }
 
@@ -278,6 +281,9 @@ public final class TrainingRun implements AutoCloseable {
         m.put("epoch", Integer.toString(epochsDone));
         m.put("globalStep", Long.toString(server.globalStep()));
         m.put("optimizerSteps", Long.toString(server.optimizerSteps()));
+        if (server.velocity() != null && !Double.isNaN(server.previousRate())) {
+            m.put(SERVER_RATE, Double.toString(server.previousRate()));
+        }
         m.put("seed", Long.toString(seed));
         m.put("partitions", Integer.toString(partitions));
         m.put("config", cfg.toProperties());
@@ -316,10 +322,32 @@ public final class TrainingRun implements AutoCloseable {
         }
     }
 
-    /** The server for a state, with the run's serverMomentum on the parameters (velocity null: zeros). */
-    private ParameterServer newServer(float[] state, long optimizerSteps, long globalStep, float[] velocity) {
+    /**
+     * The server for a state, with the run's serverMomentum on the parameters (velocity null:
+     * zeros; previousRate NaN: the first round carries the velocity whole).
+     */
+    private ParameterServer newServer(float[] state, long optimizerSteps, long globalStep, float[] velocity,
+            double previousRate) {
         return new ParameterServer(state, optimizerSteps, globalStep, net.numParameters(),
-                cfg.getDouble("serverMomentum", 0), velocity);
+                cfg.getDouble("serverMomentum", 0), velocity, previousRate);
+    }
+
+    /**
+     * The rate of the round that last moved a checkpoint's server velocity (NaN: not recorded, as
+     * in checkpoints from before it was, whose first resumed round then carries the velocity whole).
+     */
+    private static double serverRate(ModelFile f) throws org.sparkcnn.io.ModelFileException {
+        String v = f.meta().get(SERVER_RATE);
+        double rate;
+        try {
+            rate = v == null ? Double.NaN : Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            rate = -1;
+        }
+        if (v != null && !(rate > 0 && Double.isFinite(rate))) {
+            throw new org.sparkcnn.io.ModelFileException(f.source(), SERVER_RATE + " is '" + v + "', not a positive learning rate");
+        }
+        return rate;
     }
 
     /** The copies' mean learning rate over a round of {@code batches} steps from the server's global step. */

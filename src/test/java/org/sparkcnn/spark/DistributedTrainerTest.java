@@ -241,11 +241,12 @@ class DistributedTrainerTest {
     /**
      * Server momentum moves the weights, stays bit-identical under a retried task, and a run
      * stopped after epoch 1 and resumed ends where the uninterrupted run ends: the checkpoint
-     * carries the velocity.
+     * carries the velocity and the rate that last moved it (the warm-up of 15 steps still rises
+     * across the resume after 10).
      */
     @Test
     void serverMomentumIsDeterministicAndResumesBitIdentically() throws IOException {
-        String[] slowmo = {"serverMomentum=0.5", "syncEvery=3", "validation=", "schedule=constant", "warmupSteps=2",
+        String[] slowmo = {"serverMomentum=0.5", "syncEvery=3", "validation=", "schedule=constant", "warmupSteps=15",
             "epochs=3"};
         float[] straight = fit(config(with(slowmo, "output=" + out.resolve("slowmo-a"))), false, -1, null);
         float[] retried = fit(config(with(slowmo, "output=" + out.resolve("slowmo-b"))), false, 1, null);

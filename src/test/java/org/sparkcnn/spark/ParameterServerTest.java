@@ -34,7 +34,7 @@ class ParameterServerTest {
     @Test
     void zeroMomentumIsPlainAveraging() {
         ParameterServer plain = new ParameterServer(new float[] {0.3f, -1.7f, 2.9f}, 0, 0);
-        ParameterServer zero = new ParameterServer(new float[] {0.3f, -1.7f, 2.9f}, 0, 0, 2, 0, null);
+        ParameterServer zero = new ParameterServer(new float[] {0.3f, -1.7f, 2.9f}, 0, 0, 2, 0, null, Double.NaN);
         for (int r = 0; r < 3; r++) {
             plain.apply(round(3, 5, 0.7f * r, -0.11f, 1.3f), 0.05, "r");
             zero.apply(round(3, 5, 0.7f * r, -0.11f, 1.3f), 0.05, "r");
@@ -50,7 +50,7 @@ class ParameterServerTest {
      */
     @Test
     void momentumCarriesTheVelocityAcrossRoundsOnTheParametersOnly() {
-        ParameterServer s = new ParameterServer(new float[] {0, 0, 10}, 0, 0, 2, 0.5, null);
+        ParameterServer s = new ParameterServer(new float[] {0, 0, 10}, 0, 0, 2, 0.5, null, Double.NaN);
         s.apply(round(2, 4, 2, -4, 2), 0.5, "round 1");
         assertArrayEquals(new float[] {1, -2, 11}, s.state());
         assertArrayEquals(new float[] {2, -4}, s.velocity());
@@ -58,17 +58,42 @@ class ParameterServerTest {
         assertArrayEquals(new float[] {2.25f, -2.5f, 12}, s.state());
         assertArrayEquals(new float[] {5, -2}, s.velocity());
         // a saved velocity continues where it was: the copy steps like the original
-        ParameterServer copy = new ParameterServer(s.state(), s.optimizerSteps(), s.globalStep(), 2, 0.5, s.velocity());
+        ParameterServer copy = new ParameterServer(s.state(), s.optimizerSteps(), s.globalStep(), 2, 0.5, s.velocity(),
+                s.previousRate());
         s.apply(round(1, 1, 0.5f, 0.5f, 0.5f), 0.1, "round 3");
         copy.apply(round(1, 1, 0.5f, 0.5f, 0.5f), 0.1, "round 3");
         assertArrayEquals(s.state(), copy.state());
         assertArrayEquals(s.velocity(), copy.velocity());
     }
 
+    /**
+     * While the rate rises the carried push is β times the previous change, not β·γ/γ' times it
+     * (SlowMo's 1 at rates 0.25 then 0.5 would push x by 3 in round 2, not 2.5); a copy made
+     * without the previous rate would carry the whole velocity and step differently.
+     */
+    @Test
+    void aRisingRateNeverAmplifiesTheCarriedChange() {
+        ParameterServer s = new ParameterServer(new float[] {0, 0}, 0, 0, 2, 0.5, null, Double.NaN);
+        s.apply(round(1, 1, 1, -1), 0.25, "round 1");
+        assertArrayEquals(new float[] {1, -1}, s.state());
+        assertEquals(0.25, s.previousRate());
+        ParameterServer forgetful = new ParameterServer(s.state(), 1, 1, 2, 0.5, s.velocity(), Double.NaN);
+        s.apply(round(1, 1, 2, 0), 0.5, "round 2");
+        assertArrayEquals(new float[] {3.5f, -1.5f}, s.state());
+        assertArrayEquals(new float[] {5, -1}, s.velocity());
+        assertEquals(0.5, s.previousRate());
+        forgetful.apply(round(1, 1, 2, 0), 0.5, "round 2");
+        assertArrayEquals(new float[] {4, -2}, forgetful.state());
+        // a round at rate 0 decays the velocity by β and leaves the previous rate alone
+        s.apply(round(1, 1, 0, 0), 0, "round 3");
+        assertArrayEquals(new float[] {2.5f, -0.5f}, s.velocity());
+        assertEquals(0.5, s.previousRate());
+    }
+
     /** A non-finite result leaves state and velocity as they were, and names the round. */
     @Test
     void aNonFiniteUpdateChangesNothing() {
-        ParameterServer s = new ParameterServer(new float[] {1, 1}, 0, 0, 2, 0.9, null);
+        ParameterServer s = new ParameterServer(new float[] {1, 1}, 0, 0, 2, 0.9, null, Double.NaN);
         s.apply(round(1, 1, 1, 1), 0.1, "round 1");
         float[] state = s.state().clone(), velocity = s.velocity().clone();
         ArithmeticException e = assertThrows(ArithmeticException.class,
@@ -76,7 +101,7 @@ class ParameterServerTest {
         assertTrue(e.getMessage().contains("epoch 2, round 1") && e.getMessage().contains("serverMomentum"), e.getMessage());
         assertArrayEquals(state, s.state());
         assertArrayEquals(velocity, s.velocity());
-        assertThrows(IllegalArgumentException.class, () -> new ParameterServer(new float[2], 0, 0, 2, 1, null));
-        assertThrows(IllegalArgumentException.class, () -> new ParameterServer(new float[2], 0, 0, 3, 0.5, null));
+        assertThrows(IllegalArgumentException.class, () -> new ParameterServer(new float[2], 0, 0, 2, 1, null, Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> new ParameterServer(new float[2], 0, 0, 3, 0.5, null, Double.NaN));
     }
 }
