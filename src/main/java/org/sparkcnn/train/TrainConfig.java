@@ -136,7 +136,7 @@ public final class TrainConfig {
                 "none, or linear: learning rate × partitions (use with warmupSteps)", null);
         key(SPARK_ONLY, "serverMomentum", Type.DOUBLE, "0", "block momentum β in [0, 1) of the parameter server on the"
                 + " averaged change of the parameters (SlowMo); 0 = plain averaging (0.5 with syncEvery 50 brought"
-                + " lenet5 at 4 partitions within 0.27 points of one, docs/accuracy.md)",
+                + " lenet5 at 4 partitions within 0.06 points of one, docs/accuracy.md)",
                 c -> c.halfOpenFraction("serverMomentum"));
         key(SPARK_ONLY, "threads", Type.INT, "0", "engine threads per task (0 = spark.task.cpus)", c -> c.getInt("threads", 0));
         key(SPARK_ONLY, "treeDepth", Type.INT, "2", "depth of the treeAggregate that combines partition results",
