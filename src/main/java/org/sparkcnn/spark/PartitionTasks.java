@@ -106,7 +106,7 @@ final class PartitionTasks {
                     trainer.injectNanGradient();
                 }
                 PartitionTrainer.Result r = trainer.train(in.state, in.optimizerSteps, in.firstStep,
-                        cfg.schedule(stepsPerEpoch, lrFactor), counted(batches, progress), limit, DistributedTrainer.seedOf(reading.seed, epoch, round, partition),
+                        cfg.schedule(stepsPerEpoch, lrFactor), counted(batches, progress, faults.slowBatchMillis()), limit, DistributedTrainer.seedOf(reading.seed, epoch, round, partition),
                         where);
                 boolean more = syncEvery > 0 && r.batches == limit;
                 return leaf(partition, TrainSum.of(r, more, batches.counts()));
@@ -116,21 +116,25 @@ final class PartitionTasks {
         }
     }
 
-    /** An injected slow first attempt (the speculation test); interrupted when Spark kills the attempt. */
+    /** An injected wait (slow-first-attempt, slow-batches); interrupted when Spark kills the attempt. */
     private static void sleep(long millis) {
         if (millis > 0) {
             try {
                 Thread.sleep(millis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("slow first attempt interrupted", e);
+                throw new IllegalStateException("injected wait interrupted", e);
             }
         }
     }
 
-    /** The batches, each counted into the progress accumulator as it is taken (when there is one). */
-    private static Iterator<MiniBatch> counted(Iterator<MiniBatch> batches, org.apache.spark.util.LongAccumulator images) {
-        if (images == null) {
+    /**
+     * The batches, each counted into the progress accumulator as it is taken (when there is one),
+     * then held back {@code waitMillis} (an injected slow-batches fault).
+     */
+    private static Iterator<MiniBatch> counted(Iterator<MiniBatch> batches, org.apache.spark.util.LongAccumulator images,
+            long waitMillis) {
+        if (images == null && waitMillis == 0) {
             return batches;
         }
         return new Iterator<>() {
@@ -142,7 +146,10 @@ final class PartitionTasks {
             @Override
             public MiniBatch next() {
                 MiniBatch b = batches.next();
-                images.add(b.size());
+                if (images != null) {
+                    images.add(b.size());
+                }
+                sleep(waitMillis);
                 return b;
             }
         };

@@ -29,6 +29,8 @@ public record Faults(List<String[]> entries, String markers) implements Serializ
             "fail-first-attempt", 1,
             // the first attempt of partition P's training task sleeps MS milliseconds before it trains
             "slow-first-attempt", 2,
+            // every training task waits MS milliseconds after each mini-batch it takes (rounds of a known length on any machine)
+            "slow-batches", 1,
             // partition P's training task in epoch E, round R (as the job's messages count them) puts a NaN in its first gradient
             "nan-gradient", 3,
             // the very first attempt of partition P's training task (epoch 1, round 1) waits to be killed
@@ -109,6 +111,16 @@ public record Faults(List<String[]> entries, String markers) implements Serializ
     public long slowFirstAttemptMillis(int partition) {
         String[] e = find("slow-first-attempt", Integer.toString(partition));
         return e == null ? 0 : Long.parseLong(e[2]);
+    }
+
+    /** How long every training task waits after each mini-batch it takes (0: not at all). */
+    public long slowBatchMillis() {
+        for (String[] e : entries) {
+            if (e[0].equals("slow-batches")) {
+                return Long.parseLong(e[1]);
+            }
+        }
+        return 0;
     }
 
     /** Whether partition {@code partition}'s task of {@code epoch} and {@code round} (1-based, as messages name them) gets a NaN gradient. */

@@ -20,7 +20,9 @@ import org.sparkcnn.train.TrainConfig;
 /**
  * A round that runs for seconds reports its progress while it runs (the executors' heartbeats,
  * here every 200 ms, carry the tasks' image counts), the counts never go back or past the
- * epoch's rows, and the weights are those of the same run without progress lines.
+ * epoch's rows, and the weights are those of the same run without progress lines. The round
+ * lasts at least 47 batches x 100 ms on any machine: an injected slow-batches fault holds each
+ * mini-batch back (a fast CI machine once trained all 1,500 images in 1.7 s, one line).
  */
 class RoundProgressTest {
     @TempDir
@@ -35,11 +37,13 @@ class RoundProgressTest {
         try {
             String train = FashionSample.write(spark, dir.resolve("train"), "train", 1500, 2);
             TrainConfig cfg = TrainConfig.distributed();
-            cfg.set("model", "resnet20", "test").set("batchSize", "16", "test").set("partitions", "2", "test")
+            cfg.set("model", "lenet5", "test").set("batchSize", "16", "test").set("partitions", "2", "test")
                     .set("epochs", "1", "test").set("train", train, "test").set("progressSeconds", "1", "test");
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-            TrainingResult withLines = new DistributedTrainer(cfg, log).fit(spark, TrainingData.fromPaths(spark, cfg), null);
+            DistributedTrainer slow = new DistributedTrainer(cfg, log);
+            slow.inject("slow-batches:100");
+            TrainingResult withLines = slow.fit(spark, TrainingData.fromPaths(spark, cfg), null);
             List<Long> done = new ArrayList<>();
             for (String line : bytes.toString(StandardCharsets.UTF_8).split("\n")) {
                 Matcher m = LINE.matcher(line);
@@ -48,7 +52,7 @@ class RoundProgressTest {
                     done.add(Long.parseLong(m.group(1)));
                 }
             }
-            assertTrue(done.size() >= 2, "progress lines every second of a round of several seconds:\n" + bytes);
+            assertTrue(done.size() >= 2, "progress lines every second of a round of 4.7 s or more:\n" + bytes);
             for (int i = 0; i < done.size(); i++) {
                 assertTrue(done.get(i) >= 0 && done.get(i) <= 1500 && (i == 0 || done.get(i) >= done.get(i - 1)),
                         "counts only grow, up to the epoch's rows: " + done);

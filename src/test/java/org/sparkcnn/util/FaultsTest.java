@@ -22,6 +22,8 @@ class FaultsTest {
         assertFalse(f.failFirstAttempt(0));
         assertEquals(2500, f.slowFirstAttemptMillis(0));
         assertEquals(0, f.slowFirstAttemptMillis(1));
+        assertEquals(0, f.slowBatchMillis());
+        assertEquals(100, f.with("slow-batches:100").slowBatchMillis());
         assertTrue(Faults.none().isEmpty());
         assertTrue(Faults.none().with("fail-first-attempt:3").failFirstAttempt(3));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Faults.parse("explode:1", null));
